@@ -1,0 +1,96 @@
+"""All settings in one place: environment variables ``NEWSSTREAM_*``, overridden by CLI flags.
+
+Unknown ``NEWSSTREAM_*`` variables are rejected so a typo does not silently fall back
+to a default. Passwords are ``SecretStr`` and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.errors import ConfigError
+
+PREFIX = "NEWSSTREAM_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", case_sensitive=False)
+
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    topic: str = Field("news.articles", description="Kafka topic articles travel on")
+    group: str = Field("newsstream", description="consumer group id")
+    partitions: int = Field(3, ge=1, description="partitions for a topic newsstream creates")
+    database_url: str = Field("sqlite:///newsstream.db", description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
+    database_password: SecretStr | None = Field(None, description="password added to database_url when set")
+    spacy_model: str = Field("en_core_web_sm", description="spaCy model name or path")
+    metrics_port: int = Field(9108, ge=0, le=65535, description="port of /metrics (0 = pick a free one)")
+    metrics_host: str = Field("127.0.0.1", description="address /metrics binds to")
+    batch_size: int = Field(64, ge=1, description="messages per consumer batch")
+    max_body_bytes: int = Field(1_000_000, ge=1, description="largest accepted article body")
+    compression: Literal["gzip", "lz4", "zstd", "snappy", "none"] = Field("gzip", description="producer compression")
+    security_protocol: str | None = Field(None, description="Kafka security.protocol (SASL_SSL...)")
+    sasl_mechanism: str | None = Field(None, description="Kafka sasl.mechanism")
+    sasl_username: str | None = Field(None, description="Kafka SASL user")
+    sasl_password: SecretStr | None = Field(None, description="Kafka SASL password")
+    ssl_ca_location: str | None = Field(None, description="CA file for Kafka SSL")
+    broker_home: str = Field(".kafka", description="where the local broker keeps jars, data and logs")
+    log_format: Literal["auto", "json", "console"] = Field("auto", description="log format")
+    log_level: str = Field("INFO", description="log level")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_env(cls, data: Any) -> Any:
+        known = {PREFIX + name.upper() for name in cls.model_fields}
+        unknown = sorted(k for k in os.environ if k.upper().startswith(PREFIX) and k.upper() not in known)
+        if unknown:
+            raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
+        return data
+
+    def kafka_security(self) -> dict[str, str]:
+        """librdkafka security settings for real clusters (empty for the local broker)."""
+        conf: dict[str, str] = {}
+        if self.security_protocol:
+            conf["security.protocol"] = self.security_protocol
+        if self.sasl_mechanism:
+            conf["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username:
+            conf["sasl.username"] = self.sasl_username
+        if self.sasl_password:
+            conf["sasl.password"] = self.sasl_password.get_secret_value()
+        if self.ssl_ca_location:
+            conf["ssl.ca.location"] = self.ssl_ca_location
+        return conf
+
+    def database_url_with_password(self) -> str:
+        """The URL to connect with; the password is only added here, never shown."""
+        if not self.database_password:
+            return self.database_url
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url).set(password=self.database_password.get_secret_value())
+        return url.render_as_string(hide_password=False)
+
+    def public(self) -> dict[str, Any]:
+        """Settings safe to print: secrets and passwords inside URLs masked."""
+        from sqlalchemy.engine import make_url
+
+        out = {k: ("**********" if isinstance(v, SecretStr) else v) for k, v in self}
+        try:
+            out["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
+        except Exception:  # not a URL SQLAlchemy understands: show it without credentials
+            out["database_url"] = self.database_url.split("@")[-1]
+        return out
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment with CLI overrides (``None`` means 'not given')."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        msgs = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(msgs) from None

@@ -1,0 +1,1 @@
+"""Throwaway PostgreSQL server fixtures (written by the store work)."""
