@@ -24,10 +24,11 @@ class Settings(BaseSettings):
     topic: str = Field("news.articles", description="Kafka topic articles travel on")
     group: str = Field("newsstream", description="consumer group id")
     partitions: int = Field(3, ge=1, description="partitions for a topic newsstream creates")
-    database_url: str = Field("sqlite:///newsstream.db", description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
+    database_url: str = Field("sqlite:///newsstream.db", repr=False,
+                              description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
     database_password: SecretStr | None = Field(None, description="password added to database_url when set")
     spacy_model: str = Field("en_core_web_sm", description="spaCy model name or path")
-    metrics_port: int = Field(9108, ge=0, le=65535, description="port of /metrics (0 = pick a free one)")
+    metrics_port: int = Field(9108, ge=-1, le=65535, description="port of /metrics (0 = a free one, -1 = off)")
     metrics_host: str = Field("127.0.0.1", description="address /metrics binds to")
     batch_size: int = Field(64, ge=1, description="messages per consumer batch")
     max_body_bytes: int = Field(1_000_000, ge=1, description="largest accepted article body")

@@ -1,0 +1,8 @@
+"""Input parsing: plain-text articles, JSON records (ours, news-please, BBC, Reuters) -> Articles."""
+
+from pipeline.parsing.jsonrecords import from_record
+from pipeline.parsing.language import detect_language
+from pipeline.parsing.plaintext import parse_plaintext
+from pipeline.parsing.reader import Rejected, parse_bytes, read_articles
+
+__all__ = ["Rejected", "detect_language", "from_record", "parse_bytes", "parse_plaintext", "read_articles"]

@@ -1,0 +1,69 @@
+# newsstream — every set-up step is here; `make demo` and `make test` install what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+NS := $(BIN)/newsstream
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+DEMO_DB ?= sqlite:///newsstream.db
+DEMO_TOPIC ?= news.demo
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help sysdeps sysdeps-test venv demo demo-stop test lint bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+define apt_install
+	@echo "installing $(1) with apt-get"; ($(APT) update -qq || true) && $(APT) install -y -qq $(1) >/dev/null
+endef
+
+sysdeps: ## install Java 17 and Maven when missing (for the local Kafka broker)
+	@command -v java >/dev/null || { $(call apt_install,openjdk-17-jre-headless); }
+	@command -v mvn >/dev/null || { $(call apt_install,maven); }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(call apt_install,python3-venv); }
+
+sysdeps-test: sysdeps ## also the PostgreSQL server binaries the tests start
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(call apt_install,postgresql); }
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed ## create .venv and install newsstream with its dev tools
+
+demo: sysdeps venv ## run the main job: local broker -> produce samples -> consume -> SQLite -> summary
+	$(NS) broker start
+	$(NS) db upgrade --database-url $(DEMO_DB)
+	$(NS) topics create --topic $(DEMO_TOPIC)
+	$(NS) produce --topic $(DEMO_TOPIC) --no-progress samples/
+	NEWSSTREAM_DATABASE_URL=$(DEMO_DB) $(NS) consume --topic $(DEMO_TOPIC) --group demo --until-idle 8 \
+		--metrics-port 9108 --no-migrate
+	$(NS) summary --database-url $(DEMO_DB)
+	@echo
+	@echo "Stored in newsstream.db (SQLite). While a consumer runs, its metrics are at http://127.0.0.1:9108/metrics"
+	@echo "  (run: $(NS) consume --topic $(DEMO_TOPIC) --group demo)."
+	@echo "The broker keeps running on 127.0.0.1:9092: stop it with 'make demo-stop' ($(NS) broker stop)."
+
+demo-stop: ## stop the local broker the demo started
+	-$(NS) broker stop
+
+test: sysdeps-test venv ## run the whole test suite (real Kafka broker, real PostgreSQL, SQLite)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff and mypy
+	$(BIN)/ruff check pipeline producers consumers tests migrations benchmarks
+	$(BIN)/mypy
+
+bench: venv ## extraction benchmark against bare spaCy (uses ../shared/data/bbc when present)
+	$(BIN)/python benchmarks/bench_extract.py
+
+clean: ## remove the venv, caches, the demo database and the broker's data
+	-$(NS) broker stop 2>/dev/null
+	rm -rf $(VENV) .kafka/data .kafka/logs newsstream.db .pytest_cache .mypy_cache .ruff_cache

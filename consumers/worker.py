@@ -1,0 +1,226 @@
+"""The consumer worker: poll a batch -> decode -> extract (nlp.pipe) -> one DB transaction -> commit offsets.
+
+Offsets are committed only after the database commit, so a crash at any point means the
+batch is redelivered and rewritten idempotently: nothing lost, nothing doubled. Messages
+that cannot be decoded or extracted go to the dead-letter topic and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError, Message, TopicPartition
+
+from consumers.dlq import DeadLetters
+from pipeline.article import Article, decode
+from pipeline.bus.clients import make_consumer
+from pipeline.config import Settings
+from pipeline.errors import InvalidArticle
+from pipeline.extract import EXTRACTOR_VERSION, extract_articles
+from pipeline.extract.records import Extraction
+from pipeline.logs import get_logger
+from pipeline.metrics import Metrics
+from pipeline.retry import retry
+from pipeline.store.writer import Position, write_batch
+
+
+@dataclass
+class WorkerStats:
+    consumed: int = 0
+    processed: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+
+
+def _origin(msg: Message) -> str:
+    return f"{msg.topic()}[{msg.partition()}]@{msg.offset()}"
+
+
+class Worker:
+    def __init__(self, settings: Settings, *, engine: Any, nlp: Any, metrics: Metrics | None = None,
+                 group: str | None = None, from_beginning: bool = True, db_retry_seconds: float = 300.0,
+                 keep_all_events: bool = False) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.nlp = nlp
+        self.metrics = metrics or Metrics()
+        self.group = group or settings.group
+        self.db_retry_seconds = db_retry_seconds
+        self.keep_all_events = keep_all_events
+        self.stats = WorkerStats()
+        self.log = get_logger(topic=settings.topic, group=self.group)
+        self.stop_event = threading.Event()
+        self._consumer = make_consumer(settings, group=self.group, from_beginning=from_beginning)
+        self._dlq = DeadLetters(settings, settings.topic)
+        self._assigned: set[tuple[str, int]] = set()
+        self._last_lag = 0.0
+
+    # -- lifecycle ------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        """First SIGTERM/SIGINT: finish the batch, commit, close. Second: exit at once."""
+        def handler(signum: int, _frame: Any) -> None:
+            if self.stop_event.is_set():
+                self.log.warning("second signal: exiting now; the uncommitted batch will be redelivered")
+                import os
+
+                os._exit(128 + signum)
+            self.log.info("stopping after the current batch", signal=signal.Signals(signum).name)
+            self.stop_event.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._assigned |= {(p.topic, p.partition) for p in partitions}
+        self.metrics.rebalances.labels("assign").inc()
+        self.log.info("partitions assigned", partitions=sorted(p.partition for p in partitions))
+
+    def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._assigned -= {(p.topic, p.partition) for p in partitions}
+        self.metrics.rebalances.labels("revoke").inc()
+        self.log.info("partitions revoked", partitions=sorted(p.partition for p in partitions))
+
+    def run(self, *, until_idle: float | None = None, max_articles: int | None = None,
+            on_batch: Callable[[WorkerStats], None] | None = None) -> WorkerStats:
+        """Consume until stopped, idle for ``until_idle`` seconds, or ``max_articles`` messages handled."""
+        self._consumer.subscribe([self.settings.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+        last_message = time.monotonic()
+        try:
+            while not self.stop_event.is_set():
+                want = self.settings.batch_size
+                if max_articles is not None:
+                    want = min(want, max_articles - self.stats.consumed)
+                    if want <= 0:
+                        break
+                msgs = self._consumer.consume(num_messages=want, timeout=0.5)
+                msgs = [m for m in msgs if not self._is_error(m)]
+                if msgs:
+                    self.process_batch(msgs)
+                    last_message = time.monotonic()
+                    if on_batch:
+                        on_batch(self.stats)
+                elif until_idle is not None and time.monotonic() - last_message > until_idle:
+                    self.log.info("idle, stopping", idle_seconds=until_idle)
+                    break
+                self._update_lag()
+        finally:
+            self.close()
+        return self.stats
+
+    def close(self) -> None:
+        try:
+            self._consumer.close()
+        except RuntimeError:  # already closed
+            pass
+
+    def _is_error(self, msg: Message) -> bool:
+        err = msg.error()
+        if err is None:
+            return False
+        if err.code() != KafkaError._PARTITION_EOF:
+            self.log.warning("consumer error", error=str(err), retriable=err.retriable())
+        return True
+
+    # -- one batch ------------------------------------------------------------
+    def process_batch(self, msgs: list[Message]) -> None:
+        m = self.metrics
+        self.stats.batches += 1
+        self.stats.consumed += len(msgs)
+        m.messages_consumed.inc(len(msgs))
+        m.batch_size.observe(len(msgs))
+
+        t0 = time.monotonic()
+        good: list[tuple[Message, Article]] = []
+        for msg in msgs:
+            try:
+                good.append((msg, decode(msg.value(), origin=_origin(msg),
+                                         max_body_bytes=self.settings.max_body_bytes)))
+            except InvalidArticle as exc:
+                self._dead_letter(msg, exc, exc.code)
+        t1 = time.monotonic()
+        m.stage_duration.labels("decode").observe(t1 - t0)
+
+        results = self._extract(good)
+        t2 = time.monotonic()
+        m.stage_duration.labels("nlp").observe(t2 - t1)
+
+        items = [(art, ext, Position(msg.topic(), msg.partition(), msg.offset())) for msg, art, ext in results]
+        if items:
+            retry(lambda: write_batch(self.engine, items, extractor_version=EXTRACTOR_VERSION),
+                  deadline=self.db_retry_seconds, on_retry=self._on_db_retry,
+                  should_stop=lambda: False)
+        t3 = time.monotonic()
+        m.stage_duration.labels("db_write").observe(t3 - t2)
+
+        retry(self._dlq.flush, deadline=self.db_retry_seconds, on_retry=self._on_db_retry)
+        self._commit(msgs)
+        t4 = time.monotonic()
+        m.stage_duration.labels("commit").observe(t4 - t3)
+
+        now = time.time()
+        for msg, _art, ext in results:
+            ts_type, ts = msg.timestamp()
+            if ts > 0:
+                m.end_to_end_latency.observe(max(0.0, now - ts / 1000))
+            for ent in ext.entities:
+                m.entities_extracted.labels(ent.label).inc()
+            for ev in ext.events:
+                m.events_extracted.labels(ev.type).inc()
+        m.articles_processed.inc(len(results))
+        self.stats.processed += len(results)
+        self.log.info("batch committed", messages=len(msgs), articles=len(results),
+                      seconds=round(t4 - t0, 3))
+
+    def _extract(self, good: list[tuple[Message, Article]]) -> list[tuple[Message, Article, Extraction]]:
+        kw = {"keep_all_events": self.keep_all_events}
+        try:
+            pairs = list(extract_articles(self.nlp, [a for _m, a in good], **kw))
+            return [(msg, art, ext) for (msg, _a), (art, ext) in zip(good, pairs, strict=True)]
+        except Exception:  # one article broke the batch: find it by going one at a time
+            out = []
+            for msg, art in good:
+                try:
+                    out.extend((msg, a, e) for a, e in extract_articles(self.nlp, [art], **kw))
+                except Exception as exc:
+                    self._dead_letter(msg, exc, "extraction_error")
+            return out
+
+    def _dead_letter(self, msg: Message, exc: BaseException, code: str) -> None:
+        self.stats.dead_lettered += 1
+        self.metrics.articles_failed.labels(code).inc()
+        self.metrics.dlq_messages.labels(code).inc()
+        self.log.warning("message sent to the dead-letter topic", partition=msg.partition(), offset=msg.offset(),
+                         reason=code, error=str(exc), dlq=self._dlq.topic)
+        self._dlq.send(msg, error_class=type(exc).__name__, reason=str(exc))
+
+    def _on_db_retry(self, exc: BaseException, delay: float, attempt: int) -> None:
+        self.metrics.db_retries.inc()
+        self.log.warning("write failed, retrying", error=str(exc).splitlines()[0][:300],
+                         attempt=attempt, delay=round(delay, 2))
+
+    def _commit(self, msgs: list[Message]) -> None:
+        last: dict[tuple[str, int], int] = {}
+        for msg in msgs:
+            key = (msg.topic(), msg.partition())
+            last[key] = max(last.get(key, -1), msg.offset())
+        offsets = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
+        self._consumer.commit(offsets=offsets, asynchronous=False)
+
+    def _update_lag(self, every: float = 5.0) -> None:
+        if time.monotonic() - self._last_lag < every or not self._assigned:
+            return
+        self._last_lag = time.monotonic()
+        tps = [TopicPartition(t, p) for t, p in sorted(self._assigned)]
+        try:
+            committed = self._consumer.committed(tps, timeout=2)
+            for tp in committed:
+                _low, high = self._consumer.get_watermark_offsets(tp, timeout=2, cached=False)
+                done = tp.offset if tp.offset >= 0 else _low
+                self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, high - done))
+        except Exception as exc:  # lag is informative only; never stop consuming for it
+            self.log.debug("lag update failed", error=str(exc))

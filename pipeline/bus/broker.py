@@ -1,0 +1,272 @@
+"""A local Apache Kafka broker without Docker.
+
+The pinned release (tools/kafka/pom.xml) is resolved from Maven Central with Maven,
+its jars cached in ``<home>/jars``; KRaft storage is formatted once and ``kafka.Kafka``
+runs as one combined broker + controller on 127.0.0.1. Knows nothing of SQL or spaCy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import BrokerError, ToolMissing
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POM = REPO_ROOT / "tools" / "kafka" / "pom.xml"
+HEAP = os.environ.get("KAFKA_HEAP_OPTS", "-Xms256m -Xmx768m")
+
+LOG4J = """\
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.log.LogCleaner=WARN
+"""
+
+
+def require_tool(name: str, package: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        raise ToolMissing(f"'{name}' not found on PATH: install it, e.g. `apt-get install {package}`")
+    return path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child counts as dead
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@dataclass
+class BrokerStatus:
+    running: bool
+    pid: int | None
+    bootstrap: str
+    log: Path
+    home: Path
+
+    def describe(self) -> str:
+        if self.running:
+            return f"running (pid {self.pid}) listening on {self.bootstrap}; log {self.log}"
+        return f"not running (would listen on {self.bootstrap}); home {self.home}"
+
+
+class LocalBroker:
+    """One KRaft broker+controller process managed through files under ``home``."""
+
+    def __init__(self, home: str | Path, *, port: int = 9092, controller_port: int | None = None,
+                 host: str = "127.0.0.1", jars_dir: str | Path | None = None) -> None:
+        self.home = Path(home).resolve()
+        self.host = host
+        self.jars_dir = Path(jars_dir).resolve() if jars_dir else self.home / "jars"
+        self.data_dir = self.home / "data"
+        self.log_file = self.home / "logs" / "server.log"
+        self.pid_file = self.home / "broker.pid"
+        self.state_file = self.home / "broker.json"
+        state = self._read_state()
+        self.port = port
+        self.controller_port = controller_port or state.get("controller_port") or port + 1
+
+    # -- files ----------------------------------------------------------------
+    def _read_state(self) -> dict:
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def status(self) -> BrokerStatus:
+        pid = self._pid()
+        running = pid is not None and pid_alive(pid)
+        if running:
+            state = self._read_state()
+            self.port = state.get("port", self.port)
+        return BrokerStatus(running, pid if running else None, self.bootstrap, self.log_file, self.home)
+
+    # -- jars -----------------------------------------------------------------
+    def ensure_jars(self, *, quiet: bool = True) -> Path:
+        """Resolve the pinned Kafka release from Maven Central into ``jars_dir`` (once)."""
+        if self.jars_dir.is_dir() and any(self.jars_dir.glob("kafka_2.13-*.jar")):
+            return self.jars_dir
+        require_tool("java", "openjdk-17-jre-headless")
+        mvn = require_tool("mvn", "maven")
+        tmp = self.jars_dir.with_name(self.jars_dir.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        cmd = [mvn, "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={tmp}"]
+        if quiet:
+            cmd.insert(1, "-q")
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode:
+            tail = (res.stdout + res.stderr).strip().splitlines()[-5:]
+            raise BrokerError("Maven could not resolve Kafka from Maven Central: " + " | ".join(tail))
+        self.jars_dir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.jars_dir, ignore_errors=True)
+        tmp.rename(self.jars_dir)
+        return self.jars_dir
+
+    def _java(self, main: str, *args: str, **popen) -> list[str]:
+        java = require_tool("java", "openjdk-17-jre-headless")
+        return [java, *HEAP.split(), "-XX:+UseG1GC", "-Djava.awt.headless=true",
+                f"-Dlog4j.configuration=file:{self.home / 'log4j.properties'}",
+                "-cp", f"{self.jars_dir}/*", main, *args]
+
+    def _write_config(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "logs").mkdir(exist_ok=True)
+        (self.home / "log4j.properties").write_text(LOG4J)
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@{self.host}:{self.controller_port}",
+            "listeners": f"PLAINTEXT://{self.host}:{self.port},CONTROLLER://{self.host}:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://{self.host}:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(self.data_dir),
+            "num.partitions": "3",
+            "auto.create.topics.enable": "true",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "log.retention.hours": "168",
+            "message.max.bytes": str(8 * 1024 * 1024),
+            "replica.fetch.max.bytes": str(8 * 1024 * 1024),
+        }
+        path = self.home / "server.properties"
+        path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        return path
+
+    def _format_storage(self, config: Path) -> None:
+        if (self.data_dir / "meta.properties").exists():
+            return
+        cluster_id = uuid.uuid4().hex[:22]
+        res = subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
+                                        "--ignore-formatted"), capture_output=True, text=True)
+        if res.returncode:
+            raise BrokerError(f"formatting KRaft storage failed: {(res.stdout + res.stderr).strip()[-500:]}")
+
+    # -- lifecycle ------------------------------------------------------------
+    def start(self, *, timeout: float = 90.0) -> BrokerStatus:
+        """Start the broker and wait until it answers; starting twice is harmless."""
+        st = self.status()
+        if st.running:
+            return st
+        if port_open(self.host, self.port):
+            raise BrokerError(f"port {self.port} on {self.host} is taken by another process; "
+                              "choose another with --port")
+        self.ensure_jars()
+        config = self._write_config()
+        self._format_storage(config)
+        self.state_file.write_text(json.dumps({"port": self.port, "controller_port": self.controller_port}))
+        with open(self.log_file, "ab") as log:
+            proc = subprocess.Popen(self._java("kafka.Kafka", str(config)), stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.home)
+        self.pid_file.write_text(str(proc.pid))
+        self._wait_ready(proc, timeout)
+        return self.status()
+
+    def _wait_ready(self, proc: subprocess.Popen, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise BrokerError(f"broker exited with code {proc.returncode}; see {self.log_file}:\n"
+                                  + self._log_tail())
+            if port_open(self.host, self.port) and self._metadata_ok():
+                return
+            time.sleep(0.5)
+        raise BrokerError(f"broker did not answer on {self.bootstrap} within {timeout:.0f}s; see {self.log_file}")
+
+    def _metadata_ok(self) -> bool:
+        from confluent_kafka.admin import AdminClient
+
+        try:
+            md = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0}).list_topics(timeout=3)
+            return bool(md.brokers)
+        except Exception:
+            return False
+
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, *, timeout: float = 30.0) -> bool:
+        """Stop the broker (SIGTERM, then SIGKILL after ``timeout``); True if it was running."""
+        pid = self._pid()
+        if pid is None or not pid_alive(pid):
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while pid_alive(pid) and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.2)
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            while pid_alive(pid):
+                _reap(pid)
+                time.sleep(0.1)
+        _reap(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status when the broker is our own child (tests start it in-process)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+if __name__ == "__main__":  # pragma: no cover - debugging aid
+    print(LocalBroker(sys.argv[1] if len(sys.argv) > 1 else ".kafka").status().describe())

@@ -1,0 +1,3 @@
+from pipeline.cli.main import cli
+
+cli(prog_name="newsstream")

@@ -1,0 +1,74 @@
+"""extract_doc / extract_articles: the rules wired together into an Extraction of plain records."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipeline.article import Article
+from pipeline.extract.entities import DEFAULT_LABELS, canonicalize, find_mentions, propagate
+from pipeline.extract.events import find_events
+from pipeline.extract.records import Entity, Extraction, Mention
+
+
+def _sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
+    return [(s.start_char, s.end_char) for s in doc.sents]
+
+
+def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
+                labels: frozenset[str] | None = None) -> Extraction:
+    """Entities and events of one article whose ``body`` was parsed into ``doc``."""
+    labels = DEFAULT_LABELS if labels is None else frozenset(labels)
+    text = doc.text
+    mentions = find_mentions(doc, labels, dateline=article.dateline)
+    ents = canonicalize(doc, mentions)
+    mentions = propagate(doc, mentions, ents)
+    sents = _sentence_bounds(doc)
+    sent_of_char = _sentence_lookup(sents)
+    entities = []
+    for e in ents:
+        entities.append(Entity(
+            name=e["name"], label=e["label"], roles=list(e["roles"]),
+            mentions=[Mention(text=text[m.start:m.end], start=m.start, end=m.end, field="body",
+                              sentence=sent_of_char(m.start, text)) for m in e["mentions"]]))
+    events = find_events(doc, mentions, ents, published=article.published_date, keep_all=keep_all_events)
+    return Extraction(entities=entities, events=events)
+
+
+def _sentence_lookup(sents: list[tuple[int, int]]):
+    import bisect
+
+    starts = [s for s, _ in sents]
+
+    def find(pos: int, text: str) -> str | None:
+        i = bisect.bisect_right(starts, pos) - 1
+        if i < 0:
+            return None
+        s, e = sents[i]
+        return text[s:e].strip()
+
+    return find
+
+
+def extract_articles(nlp: Language, articles: Iterable[Article], *, batch_size: int = 32,
+                     **kw: Any) -> Iterator[tuple[Article, Extraction]]:
+    """Parse article bodies with ``nlp.pipe`` (in order) and yield (article, extraction).
+
+    Each chunk of ``batch_size`` articles is parsed inside ``nlp.memory_zone()`` (when the spaCy
+    version has it) so a long-running worker does not grow; the records hold only str/int.
+    """
+    it = iter(articles)
+    while True:
+        chunk = list(islice(it, batch_size))
+        if not chunk:
+            return
+        zone = nlp.memory_zone() if hasattr(nlp, "memory_zone") else contextlib.nullcontext()
+        with zone:
+            results = [(a, extract_doc(doc, a, **kw))
+                       for a, doc in zip(chunk, nlp.pipe((a.body for a in chunk), batch_size=batch_size))]
+        yield from results

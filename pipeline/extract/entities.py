@@ -1,0 +1,324 @@
+"""Named-entity mentions: span cleanup, titles split off names, the dateline city, canonical names.
+
+Pure functions over a spaCy Doc returning plain records. All offsets are character offsets into
+``doc.text`` (the article body) and ``doc.text[m.start:m.end] == m.text`` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+DEFAULT_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
+
+# words that name an office or honorific in front of a name: split off as a role, never part of the name
+TITLE_WORDS = frozenset("""
+president vice prime minister chancellor secretary general gen gen. lt lt. col col. colonel major maj maj.
+captain capt capt. sergeant sgt sgt. admiral adm adm. marshal field commander king queen prince princess
+emperor pope cardinal bishop archbishop rev rev. reverend sheikh emir sultan ayatollah imam rabbi senator
+sen sen. rep rep. representative congressman congresswoman governor gov gov. mayor judge justice associate
+chief chairman chairwoman chair ceo cfo executive director head leader ambassador envoy spokesman
+spokeswoman spokesperson coach manager striker midfielder defender goalkeeper deputy foreign defence
+defense interior finance opposition former late acting party state premier dictator ruler founder boss
+presidential candidate officer inspector detective agent professor prof prof. minister-president
+""".split())
+HONORIFICS = frozenset("mr mr. mrs mrs. ms ms. miss dr dr. sir dame lord lady mister madame monsieur herr".split())
+_DETERMINERS = frozenset({"the", "a", "an"})
+_POSSESSIVE = frozenset({"'s", "’s", "'", "’", "s'", "s’"})
+_COMPATIBLE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT"})
+_PLACE = frozenset({"GPE", "LOC", "FAC"})
+_DATELINE = re.compile(
+    r"(?m)^[ \t]*(?P<city>[A-Z][A-Z.'’\-]+(?:[ \t]+[A-Z][A-Z.'’\-]+){0,3})"
+    r"(?:,[ \t]*[A-Z][\w.'’ ]{1,30}?)?[ \t]*(?:\([^()\n]{1,30}\)[ \t]*)?(?:[–—]|--)")
+
+
+@dataclass
+class RawMention:
+    """A cleaned mention while the rules work on it (token span [ts, te), char span [start, end))."""
+
+    ts: int
+    te: int
+    start: int
+    end: int
+    label: str
+    role: str | None = None
+    dateline: bool = False
+    entity: int = -1
+
+
+def _split_pieces(doc: Doc, ts: int, te: int) -> list[tuple[int, int]]:
+    """Cut a token span at whitespace/newline tokens and at unbalanced brackets."""
+    pieces, cur = [], ts
+    for i in range(ts, te):
+        if doc[i].is_space or "\n" in doc[i].text:
+            if cur < i:
+                pieces.append((cur, i))
+            cur = i + 1
+    if cur < te:
+        pieces.append((cur, te))
+    out = []
+    for a, b in pieces:
+        depth, cut = 0, None
+        for i in range(a, b):
+            t = doc[i].text
+            if t in "([{":
+                depth += 1
+                if cut is None:
+                    cut = i
+            elif t in ")]}":
+                if depth == 0:
+                    cut = i
+                    break
+                depth -= 1
+                if depth == 0:
+                    cut = None
+        if cut is not None and depth >= 0:
+            out.extend(p for p in ((a, cut), (cut + 1, b)) if p[0] < p[1])
+        else:
+            out.append((a, b))
+    return out
+
+
+def _strip(doc: Doc, a: int, b: int) -> tuple[int, int]:
+    """Drop leading determiners/punctuation and trailing possessives/punctuation."""
+    while a < b and (doc[a].lower_ in _DETERMINERS or (doc[a].is_punct and doc[a].text not in "([")):
+        a += 1
+    while b > a and (doc[b - 1].lower_ in _POSSESSIVE
+                     or (doc[b - 1].is_punct and doc[b - 1].text not in ")]")):
+        b -= 1
+    return a, b
+
+
+def _is_title(tok_lower: str) -> bool:
+    return tok_lower in TITLE_WORDS or tok_lower in HONORIFICS
+
+
+def _role_before(doc: Doc, a: int) -> tuple[int, bool]:
+    """Index where a title chain ending just before token ``a`` starts, and whether it holds an office."""
+    i, office = a, False
+    while i > 0:
+        t = doc[i - 1]
+        low = t.lower_
+        if low in TITLE_WORDS and (t.is_title or t.is_upper or low in {"former", "late", "acting"}
+                                   or t.is_lower):
+            office = office or low not in {"former", "late", "acting", "associate", "state"}
+            i -= 1
+        elif low in HONORIFICS:
+            i -= 1
+        elif office and (t.ent_type_ in {"NORP", "GPE", "ORG"} or (t.pos_ in {"ADJ", "PROPN"} and t.is_title)):
+            i -= 1
+        else:
+            break
+    return i, office
+
+
+def _person_title_split(doc: Doc, a: int, b: int) -> tuple[int, str | None]:
+    """Move titles at the start of a PERSON span out of the name; return new start and the role text."""
+    i = a
+    while i < b - 1 and (_is_title(doc[i].lower_) or (doc[i].ent_type_ == "NORP" and i + 1 < b - 1
+                                                       and _is_title(doc[i + 1].lower_))):
+        i += 1
+    # the role also takes title words and nationalities just before the span ("Belarusian President X")
+    left, office = _role_before(doc, a)
+    start = left if left < a else a
+    has_office = office or any(doc[k].lower_ in TITLE_WORDS for k in range(a, i))
+    if start < i and has_office:
+        words = [doc[k] for k in range(start, i) if doc[k].lower_ not in HONORIFICS]
+        role = " ".join(w.text for w in words).strip() or None
+        return i, role
+    return i, None
+
+
+def _has_name_char(doc: Doc, a: int, b: int) -> bool:
+    return any(doc[k].text[:1].isupper() or doc[k].text[:1].isdigit() for k in range(a, b))
+
+
+def find_dateline(text: str, dateline: str | None = None) -> tuple[int, int] | None:
+    """Character span of the dateline city ("MINSK – ..."), at the start of a line in the first paragraphs."""
+    head = text[:3000]
+    if dateline:
+        m = re.search(r"(?m)^[ \t]*(" + re.escape(dateline.strip()) + r")\b", head)
+        if m:
+            return m.start(1), m.end(1)
+    m = _DATELINE.search(head)
+    if m and any(c.isalpha() for c in m.group("city")) and len(m.group("city")) > 1:
+        return m.start("city"), m.end("city")
+    return None
+
+
+def find_mentions(doc: Doc, labels: Iterable[str] = DEFAULT_LABELS, dateline: str | None = None
+                  ) -> list[RawMention]:
+    """Cleaned mentions of the named labels, plus the dateline city, in text order."""
+    labels = frozenset(labels)
+    out: list[RawMention] = []
+    for ent in doc.ents:
+        if ent.label_ not in labels:
+            continue
+        pieces = _split_pieces(doc, ent.start, ent.end)
+        # an inner possessive ("Belarus’ Independence Day") ends a name: keep what follows it
+        split = []
+        for a, b in pieces:
+            cut = next((k for k in range(a + 1, b - 1) if doc[k].lower_ in _POSSESSIVE), None)
+            split.append((cut + 1, b) if cut is not None else (a, b))
+        for a, b in split:
+            a, b = _strip(doc, a, b)
+            role = None
+            if ent.label_ == "PERSON" and b > a:
+                a, role = _person_title_split(doc, a, b)
+            if b <= a or not _has_name_char(doc, a, b):
+                continue
+            if all(doc[k].is_lower or not doc[k].is_alpha for k in range(a, b)):
+                continue
+            start, end = doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text)
+            out.append(RawMention(a, b, start, end, ent.label_, role))
+    span = find_dateline(doc.text, dateline)
+    if span is not None and "GPE" in labels:
+        cs = doc.char_span(span[0], span[1], alignment_mode="expand")
+        if cs is not None:
+            out = [m for m in out if m.end <= span[0] or m.start >= span[1]]
+            out.append(RawMention(cs.start, cs.end, span[0], span[1], "GPE", dateline=True))
+            out.sort(key=lambda m: m.start)
+    return out
+
+
+def name_key(text: str) -> str:
+    """Comparison key of a name: case-folded, straight apostrophes, single spaces."""
+    return " ".join(text.replace("’", "'").casefold().split())
+
+
+def _contains_at(long: list[str], short: list[str]) -> list[int]:
+    n = len(short)
+    return [i for i in range(len(long) - n + 1) if long[i:i + n] == short]
+
+
+def _may_shorten(short_label: str, long_label: str, positions: list[int], n_short: int, n_long: int) -> bool:
+    """Can a name of ``short_label`` be a short form of a longer name of ``long_label`` at these word positions?"""
+    if short_label != long_label and not (short_label in _COMPATIBLE and long_label in _COMPATIBLE):
+        return False
+    if long_label == "PERSON":  # surname or first name
+        return any(p == 0 or p + n_short == n_long for p in positions)
+    return 0 in positions  # "Wagner" -> "Wagner Group", never "Russia" -> "Bank of Russia"
+
+
+def _display(forms: Counter[str], dateline: bool) -> str:
+    mixed = [f for f, _ in forms.most_common() if not f.isupper()]
+    if mixed:
+        best = max(mixed, key=lambda f: (forms[f], sum(c.isupper() for c in f)))
+        return best
+    form = forms.most_common(1)[0][0]
+    return form.title() if dateline or len(form) > 4 else form
+
+
+def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[dict]:
+    """Group mentions into entities; sets ``m.entity``. Returns entity dicts (name, label, mentions, roles).
+
+    A surname or a leading short form resolves to the fullest compatible name in the article; an
+    entity's label is the majority label of its mentions (ties: the fullest name's label).
+    """
+    text = doc.text
+    labels: dict[str, Counter[str]] = {}
+    for m in mentions:
+        labels.setdefault(name_key(text[m.start:m.end]), Counter())[m.label] += 1
+    majority = {k: c.most_common(1)[0][0] for k, c in labels.items()}
+    keys = sorted(labels, key=lambda k: (-len(k.split()), -len(k)))
+    root: dict[str, str] = {}
+    by_word: dict[str, list[str]] = {}
+    for k in keys:
+        words = k.split()
+        cands = {}
+        for long in {lk for w in set(words) for lk in by_word.get(w, ())}:
+            lw = long.split()
+            if len(lw) <= len(words):
+                continue
+            pos = _contains_at(lw, words)
+            if pos and _may_shorten(majority[k], majority[long], pos, len(words), len(lw)):
+                cands[root[long]] = majority[long]
+        if len(cands) > 1:  # ambiguous: prefer the roots with the same label
+            same = {r: lab for r, lab in cands.items() if lab == majority[k]}
+            cands = same if len(same) == 1 else {}
+        root[k] = next(iter(cands)) if len(cands) == 1 else k
+        for w in set(words):
+            by_word.setdefault(w, []).append(k)
+    groups: dict[str, list[RawMention]] = {}
+    for m in mentions:
+        groups.setdefault(root[name_key(text[m.start:m.end])], []).append(m)
+    entities = []
+    for r, ms in groups.items():
+        counts = Counter(m.label for m in ms)
+        top = counts.most_common()
+        label = top[0][0]
+        if len(top) > 1 and top[0][1] == top[1][1]:
+            label = majority[r]
+        forms = Counter(text[m.start:m.end] for m in ms if name_key(text[m.start:m.end]) == r)
+        roles = list(dict.fromkeys(m.role for m in ms if m.role))
+        idx = len(entities)
+        for m in ms:
+            m.entity = idx
+        entities.append({"name": _display(forms, any(m.dateline for m in ms)), "label": label,
+                         "mentions": ms, "roles": roles, "key": r})
+    return entities
+
+
+def propagate(doc: Doc, mentions: list[RawMention], entities: list[dict]) -> list[RawMention]:
+    """Add unrecognised occurrences of names already found in the article (capitalised, whole tokens).
+
+    One left-to-right pass over the tokens; candidate names are indexed by their first word.
+    """
+    covered = bytearray(len(doc))
+    for m in mentions:
+        for k in range(m.ts, m.te):
+            covered[k] = 1
+    index: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    for e_i, ent in enumerate(entities):
+        seqs = set()
+        for m in ent["mentions"]:
+            seqs.add(tuple(doc[k].lower_ for k in range(m.ts, m.te)))
+        if ent["label"] == "PERSON":
+            for m in ent["mentions"]:
+                if m.te - m.ts >= 2:
+                    seqs.add((doc[m.te - 1].lower_,))
+        for seq in seqs:
+            if len(seq) == 1 and (len(seq[0]) < 3 or not seq[0].isalpha()):
+                continue
+            index.setdefault(seq[0], []).append((seq, e_i))
+    if not index:
+        return mentions
+    for lst in index.values():
+        lst.sort(key=lambda x: -len(x[0]))
+    added = []
+    n = len(doc)
+    i = 0
+    while i < n:
+        tok = doc[i]
+        cands = index.get(tok.lower_) if not covered[i] and tok.text[:1].isupper() else None
+        if not cands:
+            i += 1
+            continue
+        hit = None
+        for seq, e_i in cands:
+            j = i + len(seq)
+            if j <= n and all(not covered[k] and doc[k].lower_ == seq[k - i]
+                              and (doc[k].text[:1].isupper() or not doc[k].is_alpha) for k in range(i, j)):
+                prev_cap = i > 0 and doc[i - 1].is_title and not covered[i - 1] and not doc[i].is_sent_start
+                next_cap = j < n and doc[j].is_title and not covered[j]
+                if not prev_cap and not next_cap:
+                    hit = (j, e_i)
+                break
+        if hit is None:
+            i += 1
+            continue
+        j, e_i = hit
+        m = RawMention(i, j, doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), entities[e_i]["label"],
+                       entity=e_i)
+        entities[e_i]["mentions"].append(m)
+        added.append(m)
+        i = j
+    if not added:
+        return mentions
+    for ent in entities:
+        ent["mentions"].sort(key=lambda m: m.start)
+    return sorted(mentions + added, key=lambda m: m.start)

