@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from consumers.dlq import DeadLetters
 from pipeline.article import Article, decode
@@ -209,7 +209,12 @@ class Worker:
             key = (msg.topic(), msg.partition())
             last[key] = max(last.get(key, -1), msg.offset())
         offsets = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
-        self._consumer.commit(offsets=offsets, asynchronous=False)
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            # e.g. the partitions moved to another worker meanwhile: it re-reads them, and the
+            # database writes are idempotent, so this costs time, never correctness
+            self.log.warning("offset commit failed; the batch will be redelivered", error=str(exc))
 
     def _update_lag(self, every: float = 5.0) -> None:
         if time.monotonic() - self._last_lag < every or not self._assigned:

@@ -109,7 +109,8 @@ def test_section_is_the_meaningful_end_of_the_breadcrumb(crumb: str, section: st
 
 
 def test_no_lead_when_the_first_paragraph_carries_the_dateline() -> None:
-    fields = parse_plaintext("date 2024-01-09 world\n\nBy: Ana Lima\n\nOSLO – Text starts here.\n", origin="x")
+    text = "date 2024-01-09 world\n\nBy: Ana Lima\n\nOSLO – Text starts here.\n"
+    fields = parse_plaintext(text, origin="x")
     assert fields["lead"] is None and fields["dateline"] == "OSLO"
     assert fields["authors"] == ["Ana Lima"]
     assert fields["body"] == "OSLO – Text starts here."
@@ -121,6 +122,12 @@ def test_title_line_and_crlf_line_endings() -> None:
     assert fields["title"] == "A headline"
     assert fields["authors"] == ["Ana Lima"]
     assert fields["body"] == "Lead text here."
+
+
+def test_author_code_in_a_paragraph_of_its_own() -> None:
+    fields = parse_plaintext("date 2024-01-09 world\n\nSome text.\n\nMore text.\n\n(ab)\n", origin="x")
+    assert fields["author_code"] == "ab"
+    assert fields["body"] == "Some text.\n\nMore text."
 
 
 def test_parenthesised_agency_names_are_not_author_codes() -> None:

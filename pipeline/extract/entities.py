@@ -29,8 +29,9 @@ presidential candidate officer inspector detective agent professor prof prof. mi
 HONORIFICS = frozenset("mr mr. mrs mrs. ms ms. miss dr dr. sir dame lord lady mister madame monsieur herr".split())
 _DETERMINERS = frozenset({"the", "a", "an"})
 _POSSESSIVE = frozenset({"'s", "’s", "'", "’", "s'", "s’"})
-_COMPATIBLE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT"})
 _PLACE = frozenset({"GPE", "LOC", "FAC"})
+_TRIM_TAIL = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
+_DASHES = frozenset({"-", "–", "—", "--"})
 _DATELINE = re.compile(
     r"(?m)^[ \t]*(?P<city>[A-Z][A-Z.'’\-]+(?:[ \t]+[A-Z][A-Z.'’\-]+){0,3})"
     r"(?:,[ \t]*[A-Z][\w.'’ ]{1,30}?)?[ \t]*(?:\([^()\n]{1,30}\)[ \t]*)?(?:[–—]|--)")
@@ -76,8 +77,9 @@ def _split_pieces(doc: Doc, ts: int, te: int) -> list[tuple[int, int]]:
                 depth -= 1
                 if depth == 0:
                     cut = None
-        if cut is not None and depth >= 0:
-            out.extend(p for p in ((a, cut), (cut + 1, b)) if p[0] < p[1])
+        if cut is not None:  # keep the name before the bracket ("Natalya Shikolen ( Belarus")
+            if a < cut:
+                out.append((a, cut))
         else:
             out.append((a, b))
     return out
@@ -166,12 +168,19 @@ def find_mentions(doc: Doc, labels: Iterable[str] = DEFAULT_LABELS, dateline: st
             split.append((cut + 1, b) if cut is not None else (a, b))
         for a, b in split:
             a, b = _strip(doc, a, b)
+            if ent.label_ in _TRIM_TAIL:  # "Durham 114", "Interfax news agency"
+                while b > a + 1 and (doc[b - 1].like_num or doc[b - 1].is_lower
+                                     or any(c.isdigit() for c in doc[b - 1].text)):
+                    b -= 1
+                a, b = _strip(doc, a, b)
+            if any(doc[k].text in _DASHES and doc[k - 1].whitespace_ for k in range(a + 1, b)):
+                continue  # "Lithuania - Danius Gleveckas": two names; propagation finds known ones
             role = None
             if ent.label_ == "PERSON" and b > a:
                 a, role = _person_title_split(doc, a, b)
             if b <= a or not _has_name_char(doc, a, b):
                 continue
-            if all(doc[k].is_lower or not doc[k].is_alpha for k in range(a, b)):
+            if not any(c.isupper() for k in range(a, b) for c in doc[k].text):
                 continue
             start, end = doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text)
             out.append(RawMention(a, b, start, end, ent.label_, role))
@@ -196,8 +205,13 @@ def _contains_at(long: list[str], short: list[str]) -> list[int]:
 
 
 def _may_shorten(short_label: str, long_label: str, positions: list[int], n_short: int, n_long: int) -> bool:
-    """Can a name of ``short_label`` be a short form of a longer name of ``long_label`` at these word positions?"""
-    if short_label != long_label and not (short_label in _COMPATIBLE and long_label in _COMPATIBLE):
+    """Can a name of ``short_label`` be a short form of a longer name of ``long_label`` at these word positions?
+
+    Same label, places among places, or PERSON/ORG confusions; a country never shortens an
+    organisation's name ("U.S." is not "U.S. Treasury").
+    """
+    same = short_label == long_label or {short_label, long_label} <= _PLACE
+    if not same and not {short_label, long_label} <= {"PERSON", "ORG"}:
         return False
     if long_label == "PERSON":  # surname or first name
         return any(p == 0 or p + n_short == n_long for p in positions)

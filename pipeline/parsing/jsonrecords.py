@@ -9,6 +9,7 @@ dateline, body``) and the generic contract keys. A user ``field_map``
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 from pipeline.article import SCHEMA_VERSION, Article, normalize_published
@@ -71,6 +72,15 @@ def _list(value: Any, field: str, key: str, origin: str) -> list[str]:
                          origin=origin)
 
 
+def _epoch(value: float, key: str, origin: str) -> str:
+    """Unix time (seconds, or milliseconds when it is too large for seconds) as UTC ISO 8601."""
+    seconds = value / 1000 if abs(value) > 1e11 else value
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    except (OverflowError, OSError, ValueError):
+        raise InvalidArticle(f"{key!r}: {value} is not a Unix time", code="bad_date", origin=origin) from None
+
+
 def reflow_reuters(body: str) -> str:
     """Reuters bodies are hard-wrapped with indented paragraphs and end with 'Reuter'."""
     body = _REUTERS_SIGNOFF.sub("", body)
@@ -99,8 +109,12 @@ def from_record(record: Any, *, origin: str, field_map: dict[str, str] | None = 
             continue
         if field in _LIST_FIELDS:
             fields[field] = _list(value, field, key, origin)
+        elif field == "published" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            fields[field] = _epoch(value, key, origin)
         else:
-            fields[field] = _text(value, field, key, origin)
+            text = _text(value, field, key, origin)
+            if field == "body" or text.strip():  # a blank optional field is an absent one
+                fields[field] = text
     if "body" not in fields:
         wanted = field_map.get("body") or "body|maintext|text|content"
         raise InvalidArticle(f"missing body (no {wanted!r} key)", code="missing_body", origin=origin)

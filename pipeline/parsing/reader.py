@@ -62,6 +62,10 @@ def _line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
+def _why(exc: json.JSONDecodeError) -> str:
+    return f"invalid JSON: {exc.msg} at column {exc.colno}"
+
+
 def _json_values(text: str, name: str) -> Iterator[tuple[str, Any] | Rejected]:
     """(origin, value) for each JSON line, a single (pretty-printed) object, or each array element."""
     stripped = text.lstrip()
@@ -80,6 +84,10 @@ def _json_values(text: str, name: str) -> Iterator[tuple[str, Any] | Rejected]:
                 yield Rejected(f"{name}:{exc.lineno}", "bad_json",
                                f"invalid JSON: {exc.msg} at column {exc.colno}; rest of the array skipped")
                 return
+            except (ValueError, RecursionError) as exc:
+                yield Rejected(f"{name}:{_line(text, pos)}", "bad_json",
+                               f"invalid JSON: {exc}; rest of the array skipped")
+                return
             yield f"{name}:{_line(text, pos)}", value
             pos = end
     try:  # one object, possibly spread over several lines
@@ -87,7 +95,13 @@ def _json_values(text: str, name: str) -> Iterator[tuple[str, Any] | Rejected]:
         if not _NON_BLANK.search(text, end):
             yield f"{name}:{_line(text, start)}", value
             return
-    except json.JSONDecodeError:
+    except json.JSONDecodeError as exc:
+        eol = text.find("\n", start)
+        # A lone "{" on the first line: one pretty-printed document, so one rejection, not one per line.
+        if text[start:eol if eol >= 0 else None].strip() == "{":
+            yield Rejected(f"{name}:{exc.lineno}", "bad_json", _why(exc))
+            return
+    except (ValueError, RecursionError):  # not a single object: read it line by line
         pass
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -95,7 +109,9 @@ def _json_values(text: str, name: str) -> Iterator[tuple[str, Any] | Rejected]:
         try:
             yield f"{name}:{number}", json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Rejected(f"{name}:{number}", "bad_json", f"invalid JSON: {exc.msg} at column {exc.colno}")
+            yield Rejected(f"{name}:{number}", "bad_json", _why(exc))
+        except (ValueError, RecursionError) as exc:  # integers too long, nesting too deep
+            yield Rejected(f"{name}:{number}", "bad_json", f"invalid JSON: {exc}")
 
 
 def _build(fields: dict[str, Any], origin: str, max_body_bytes: int) -> Article | Rejected:
@@ -147,8 +163,10 @@ def expand_paths(paths: Sequence[str], warn: Warn) -> Iterator[str]:
         if path == "-" or not Path(path).is_dir():
             yield path
             continue
-        found = sorted(p for p in Path(path).rglob("*")
-                       if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+        root = Path(path)
+        found = sorted(p for p in root.rglob("*")
+                       if p.is_file() and p.suffix.lower() in SUFFIXES
+                       and not any(part.startswith(".") for part in p.relative_to(root).parts))
         if not found:
             warn(f"{path}: no {'/'.join(SUFFIXES)} files in this directory")
         yield from (str(p) for p in found)

@@ -101,7 +101,8 @@ def translate_errors(url: str) -> Iterator[None]:
         raise DatabaseUnavailable(f"database {safe_url(url)} is unavailable: {reason}") from None
     except sa_exc.DBAPIError as exc:
         if exc.connection_invalidated:
-            raise DatabaseUnavailable(f"lost the connection to {safe_url(url)}: {_reason(exc, url)}") from None
+            reason = _reason(exc, url)
+            raise DatabaseUnavailable(f"lost the connection to {safe_url(url)}: {reason}") from None
         raise
 
 
@@ -153,7 +154,11 @@ def downgrade(url: str, revision: str) -> str | None:
 
 
 def current(url: str) -> str | None:
-    """The revision the database is at (None: not migrated yet)."""
+    """The revision the database is at (None: not migrated yet; a missing SQLite file is not created)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not parsed.database.startswith("file:") and not Path(parsed.database).exists():
+        return None
     engine = make_engine(url)
     try:
         with translate_errors(url), engine.connect() as conn:

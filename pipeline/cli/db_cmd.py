@@ -1,0 +1,71 @@
+"""``newsstream db``: create, upgrade, downgrade and inspect the database schema (Alembic)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from pipeline.errors import NewsstreamError
+
+_url_option = click.option(
+    "--database-url", default=None, metavar="URL",
+    help="SQLAlchemy URL (default: NEWSSTREAM_DATABASE_URL, else sqlite:///newsstream.db).")
+
+
+def _run(database_url: str | None, action: Callable[[str, str], str]) -> None:
+    """Resolve the URL, run ``action(url, shown_url)``, print its line; errors: one line on stderr, exit 1."""
+    from pipeline.config import load_settings
+    from pipeline.store.db import safe_url
+
+    try:
+        settings = load_settings(database_url=database_url)
+        url = settings.database_url_with_password()
+        click.echo(action(url, safe_url(url)))
+    except NewsstreamError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+
+
+@click.group("db")
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to upgrade to.")
+@_url_option
+def upgrade(revision: str, database_url: str | None) -> None:
+    """Create the tables, or bring them up to REVISION."""
+    from pipeline.store import db as store
+
+    _run(database_url, lambda url, shown: f"{shown}: upgraded to {store.upgrade(url, revision) or 'base'}")
+
+
+@db.command()
+@click.option("--revision", default="-1", show_default=True,
+              help='Alembic revision to go down to ("-1" = one step, "base" = drop everything).')
+@_url_option
+def downgrade(revision: str, database_url: str | None) -> None:
+    """Undo migrations down to REVISION."""
+    from pipeline.store import db as store
+
+    _run(database_url,
+         lambda url, shown: f"{shown}: downgraded to {store.downgrade(url, revision) or 'base'}")
+
+
+@db.command()
+@_url_option
+def current(database_url: str | None) -> None:
+    """Show the revision the database is at."""
+    from pipeline.store import db as store
+
+    def show(url: str, shown: str) -> str:
+        rev, head = store.current(url), store.head()
+        if rev is None:
+            return f"{shown}: not initialised (run `newsstream db upgrade`; head is {head})"
+        if rev == head:
+            return f"{shown}: {rev} (head)"
+        return f"{shown}: {rev} (head is {head}: run `newsstream db upgrade`)"
+
+    _run(database_url, show)

@@ -1,0 +1,245 @@
+"""Write extraction results to SQL: one transaction per batch, idempotent, entities resolved by alias.
+
+* Writing the same article again with the same extraction changes nothing (its content hash
+  matches: the item is skipped). A different extraction (re-extraction, new extractor
+  version) replaces the article's mentions and events inside the same transaction.
+* Entities are upserted by (name, label); an entity whose name is already a known alias
+  of an entity with the same label ("Lukashenko" -> "Alexander Lukashenko") maps to it.
+  Every mention's surface form and the canonical name become aliases (first writer wins).
+* An item that cannot be stored (bad offsets, unknown modality, NUL characters...) is not
+  written and is returned in ``WriteStats.rejected``; the rest of the batch is written.
+  The same article twice in one batch: the later item wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from pipeline.article import Article
+from pipeline.errors import ConfigError
+from pipeline.extract.records import Extraction, Span
+from pipeline.store.db import IMMEDIATE, translate_errors
+from pipeline.store.models import articles, entities, entity_aliases, events, mentions
+from pipeline.store.normalize import alias_key, clean_name, content_hash, parse_date, problem
+
+log = logging.getLogger(__name__)
+CHUNK = 500  # bound parameters per IN (...) list
+
+
+@dataclass(frozen=True)
+class Position:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    index: int  # the item's position in the batch
+    article_id: str | None
+    reason: str
+    position: Position | None
+
+
+@dataclass
+class WriteStats:
+    articles: int = 0  # articles inserted or replaced
+    unchanged: int = 0  # identical to what is stored: skipped
+    entities_new: int = 0
+    mentions: int = 0
+    events: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+@dataclass
+class _Item:
+    index: int
+    article: Article
+    extraction: Extraction
+    position: Position | None
+    hash: str
+    entity_ids: list[int] = field(default_factory=list)  # one per extraction entity, once resolved
+
+
+def write_batch(engine: Engine, items: Sequence[tuple[Article, Extraction, Position | None]], *,
+                extractor_version: str) -> WriteStats:
+    """Write a batch in ONE transaction; see the module docstring for the rules."""
+    stats = WriteStats()
+    latest: dict[str, _Item] = {}
+    for i, item in enumerate(items):
+        try:
+            article, extraction, position = item
+        except (TypeError, ValueError):
+            stats.rejected.append(Rejected(i, None, "expected (article, extraction, position)", None))
+            continue
+        why = problem(article, extraction)
+        if why:
+            art_id = getattr(article, "id", None)
+            stats.rejected.append(Rejected(i, art_id, why, position))
+            log.warning("article not stored: %s", why, extra={"article_id": art_id, "position": position})
+            continue
+        latest.pop(article.id, None)  # the later copy wins (and keeps batch order)
+        latest[article.id] = _Item(i, article, extraction, position,
+                                   content_hash(article, extraction, extractor_version))
+    if not latest:
+        return stats
+    with translate_errors(str(engine.url)), engine.connect() as conn:
+        conn.execution_options(**{IMMEDIATE: True})
+        with conn.begin():
+            _write(conn, list(latest.values()), stats, extractor_version)
+    return stats
+
+
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    name = conn.dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise ConfigError(f"unsupported database {name!r}: use SQLite or PostgreSQL")
+    return insert(table)
+
+
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    values = list(values)
+    for i in range(0, len(values), CHUNK):
+        yield values[i:i + CHUNK]
+
+
+def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str) -> None:
+    stored: dict[str, str] = {}
+    for ids in _chunks(it.article.id for it in items):
+        stored.update(conn.execute(sa.select(articles.c.id, articles.c.content_hash)
+                                   .where(articles.c.id.in_(ids))).all())
+    todo = [it for it in items if stored.get(it.article.id) != it.hash]
+    stats.unchanged += len(items) - len(todo)
+    if not todo:
+        return
+    _resolve_entities(conn, todo, stats)
+    now = datetime.now(timezone.utc)
+    _upsert_articles(conn, todo, version, now)
+    for ids in _chunks(sorted(it.article.id for it in todo)):
+        conn.execute(mentions.delete().where(mentions.c.article_id.in_(ids)))
+        conn.execute(events.delete().where(events.c.article_id.in_(ids)))
+    mention_rows, event_rows = [], []
+    for it in todo:
+        mention_rows.extend(_mention_rows(it, it.entity_ids))
+        event_rows.extend(_event_rows(it, it.entity_ids))
+    if mention_rows:
+        conn.execute(mentions.insert(), mention_rows)
+    if event_rows:
+        conn.execute(events.insert(), event_rows)
+    stats.articles += len(todo)
+    stats.mentions += len(mention_rows)
+    stats.events += len(event_rows)
+
+
+def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -> None:
+    """Set ``item.entity_ids`` (one per extraction entity); insert new entities and aliases."""
+    keys = {alias_key(x) for it in items for e in it.extraction.entities
+            for x in [e.name, *(m.text for m in e.mentions)]} - {""}
+    known: dict[tuple[str, str], int | tuple[str, str]] = {}  # (alias, label) -> id, or new (name, label)
+    for chunk in _chunks(sorted(keys)):
+        ea = entity_aliases.c
+        rows = conn.execute(sa.select(ea.alias, ea.label, ea.entity_id).where(ea.alias.in_(chunk)))
+        known.update(((a, lab), eid) for a, lab, eid in rows)
+    stored = set(known)
+    targets: dict[int, list[int | tuple[str, str]]] = {}
+    new: set[tuple[str, str]] = set()
+    for it in sorted(items, key=lambda x: x.index):  # batch order: same result as one batch per item
+        targets[it.index] = []
+        for ent in it.extraction.entities:
+            name, label = clean_name(ent.name), ent.label.strip()
+            target = known.get((alias_key(name), label), (name, label))
+            if isinstance(target, tuple):
+                new.add(target)
+            for text in [name, *(m.text for m in ent.mentions)]:
+                if alias_key(text):
+                    known.setdefault((alias_key(text), label), target)
+            targets[it.index].append(target)
+
+    ids: dict[tuple[str, str], int] = {}
+    if new:
+        rows = [{"name": n, "label": lab} for n, lab in sorted(new, key=lambda t: (t[1], t[0]))]
+        stmt = _insert(conn, entities).on_conflict_do_nothing(index_elements=["name", "label"])
+        stats.entities_new += len(conn.execute(stmt.returning(entities.c.id), rows).all())
+        for chunk in _chunks(sorted({n for n, _lab in new})):
+            found = conn.execute(sa.select(entities.c.id, entities.c.name, entities.c.label)
+                                 .where(entities.c.name.in_(chunk)))
+            ids.update(((n, lab), eid) for eid, n, lab in found if (n, lab) in new)
+
+    def entity_id(target: int | tuple[str, str]) -> int:
+        return ids[target] if isinstance(target, tuple) else target
+
+    aliases = sorted((lab, a, entity_id(t)) for (a, lab), t in known.items() if (a, lab) not in stored)
+    if aliases:  # sorted: every writer takes the unique-index locks in the same order
+        stmt = _insert(conn, entity_aliases).on_conflict_do_nothing(index_elements=["alias", "label"])
+        conn.execute(stmt, [{"alias": a, "label": lab, "entity_id": eid} for lab, a, eid in aliases])
+    for it in items:
+        it.entity_ids = [entity_id(t) for t in targets[it.index]]
+
+
+def _upsert_articles(conn: Connection, items: list[_Item], version: str, now: datetime) -> None:
+    rows = []
+    for it in sorted(items, key=lambda x: x.article.id):  # one lock order for every writer
+        a, pos = it.article, it.position
+        rows.append({
+            "id": a.id, "title": a.title, "body": a.body, "published": a.published,
+            "published_date": a.published_date, "section": a.section, "authors": a.authors,
+            "source": a.source, "url": a.url, "language": a.language, "dateline": a.dateline,
+            "lead": a.lead, "subheadings": a.subheadings, "captions": a.captions,
+            "author_code": a.author_code, "extractor_version": version, "content_hash": it.hash,
+            "kafka_topic": pos.topic if pos else None, "kafka_partition": pos.partition if pos else None,
+            "kafka_offset": pos.offset if pos else None, "created_at": now, "updated_at": now,
+        })
+    stmt = _insert(conn, articles)
+    keep = {"id", "created_at"}
+    stmt = stmt.on_conflict_do_update(index_elements=["id"],
+                                      set_={c: stmt.excluded[c] for c in rows[0] if c not in keep})
+    conn.execute(stmt, rows)
+
+
+def _mention_rows(it: _Item, eids: list[int]) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for ent, eid in zip(it.extraction.entities, eids, strict=True):
+        for m in ent.mentions:  # two entities claiming one span: the first keeps it
+            rows.setdefault((m.field, m.start, m.end), {
+                "article_id": it.article.id, "entity_id": eid, "field": m.field, "start": m.start,
+                "end": m.end, "text": m.text, "sentence": m.sentence})
+    return list(rows.values())
+
+
+def _event_rows(it: _Item, eids: list[int]) -> list[dict[str, Any]]:
+    by_key: dict[str, int] = {}  # the article's names first, then its mention forms
+    for ent, eid in zip(it.extraction.entities, eids, strict=True):
+        by_key.setdefault(alias_key(ent.name), eid)
+    for ent, eid in zip(it.extraction.entities, eids, strict=True):
+        for m in ent.mentions:
+            by_key.setdefault(alias_key(m.text), eid)
+
+    def span(role: str, sp: Span | None) -> dict[str, Any]:
+        """The entity a span refers to: by its canonical name, else by its text; None when unknown."""
+        keys = [alias_key(t) for t in (sp.entity, sp.text) if t] if sp else []
+        eid = next((by_key[k] for k in keys if k in by_key), None)
+        return {f"{role}_id": eid, f"{role}_text": sp.text if sp else None}
+
+    rows = []
+    for seq, ev in enumerate(it.extraction.events):
+        tr = ev.trigger
+        rows.append({
+            "article_id": it.article.id, "seq": seq, "type": ev.type, "trigger_text": tr.text,
+            "trigger_lemma": tr.lemma, "trigger_start": tr.start, "trigger_end": tr.end,
+            **span("actor", ev.actor), **span("target", ev.target), **span("location", ev.location),
+            "date": parse_date(ev.date), "date_text": ev.date_text, "negated": bool(ev.negated),
+            "modality": ev.modality, "source_text": ev.source.text if ev.source else None,
+            "sentence": ev.sentence or "",
+        })
+    return rows

@@ -1,0 +1,69 @@
+"""Alembic migrations on SQLite and PostgreSQL: round trip, and they match the models exactly."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from pipeline.store.db import current, downgrade, head, make_engine, upgrade
+from pipeline.store.models import VIEWS, metadata
+
+TABLES = {"articles", "entities", "entity_aliases", "mentions", "events"}
+
+
+def schema(url: str) -> tuple[set[str], set[str]]:
+    engine = make_engine(url)
+    try:
+        insp = sa.inspect(engine)
+        return set(insp.get_table_names()) - {"alembic_version"}, set(insp.get_view_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade_round_trip(blank_db_url: str) -> None:
+    assert current(blank_db_url) is None
+    assert upgrade(blank_db_url) == head() == "0002"
+    assert schema(blank_db_url) == (TABLES, set(VIEWS))
+    assert downgrade(blank_db_url, "base") is None
+    assert schema(blank_db_url) == (set(), set())
+    assert current(blank_db_url) is None
+    assert upgrade(blank_db_url, "head") == "0002"
+    assert schema(blank_db_url) == (TABLES, set(VIEWS))
+    assert current(blank_db_url) == "0002"
+
+
+def test_one_step_down_removes_only_the_views(db_url: str) -> None:
+    assert downgrade(db_url, "-1") == "0001"
+    assert schema(db_url) == (TABLES, set())
+    assert upgrade(db_url) == "0002"
+
+
+def test_migrations_match_the_models(db_url: str) -> None:
+    def include_name(name: str | None, type_: str, _parents: object) -> bool:
+        return not (type_ == "table" and name in (*VIEWS, "alembic_version"))
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name,
+                                                         "target_metadata": metadata})
+            diffs = compare_metadata(ctx, metadata)
+    finally:
+        engine.dispose()
+    assert diffs == []
+
+
+def test_migrated_schema_has_named_constraints_and_query_indexes(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        insp = sa.inspect(engine)
+        indexes = {ix["name"] for t in TABLES for ix in insp.get_indexes(t)}
+        uniques = {uq["name"] for t in TABLES for uq in insp.get_unique_constraints(t)}
+        fks = {fk["name"]: fk for fk in insp.get_foreign_keys("mentions")}
+    finally:
+        engine.dispose()
+    assert {"ix_mentions_entity_id_article_id", "ix_events_type", "ix_events_date",
+            "ix_articles_published_date"} <= indexes
+    assert {"uq_entities_name_label", "uq_mentions_article_id_field_start_end", "uq_events_article_id_seq"} <= uniques
+    assert fks["fk_mentions_article_id_articles"]["options"].get("ondelete") == "CASCADE"
