@@ -11,7 +11,7 @@ DEMO_TOPIC ?= news.demo
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help sysdeps sysdeps-test venv demo demo-stop test lint bench clean
+.PHONY: help sysdeps sysdeps-test venv demo demo-stop test lint bench clean monitor
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ demo: sysdeps venv ## run the main job: local broker -> produce samples -> consu
 	@echo "Stored in newsstream.db (SQLite). While a consumer runs, its metrics are at http://127.0.0.1:9108/metrics"
 	@echo "  (run: $(NS) consume --topic $(DEMO_TOPIC) --group demo)."
 	@echo "The broker keeps running on 127.0.0.1:9092: stop it with 'make demo-stop' ($(NS) broker stop)."
+
+monitor: ## local Prometheus + dashboard http://127.0.0.1:9090/consoles/newsstream.html (Ctrl-C stops)
+	monitoring/prometheus.sh
 
 demo-stop: ## stop the local broker the demo started
 	-$(NS) broker stop

@@ -12,9 +12,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError, KafkaException, Message, TopicPartition
 
 from consumers.dlq import DeadLetters
 from pipeline.article import Article, decode
@@ -27,6 +27,9 @@ from pipeline.logs import get_logger
 from pipeline.metrics import Metrics
 from pipeline.retry import retry
 from pipeline.store.writer import Position, write_batch
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -83,6 +86,8 @@ class Worker:
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         self._assigned -= {(p.topic, p.partition) for p in partitions}
         self.metrics.rebalances.labels("revoke").inc()
+        for p in partitions:  # the new owner reports these partitions' lag from now on
+            self.metrics.forget_partition(self.group, p.topic, p.partition)
         self.log.info("partitions revoked", partitions=sorted(p.partition for p in partitions))
 
     def run(self, *, until_idle: float | None = None, max_articles: int | None = None,
@@ -151,21 +156,24 @@ class Worker:
 
         items = [(art, ext, Position(msg.topic(), msg.partition(), msg.offset())) for msg, art, ext in results]
         if items:
-            retry(lambda: write_batch(self.engine, items, extractor_version=EXTRACTOR_VERSION),
-                  deadline=self.db_retry_seconds, on_retry=self._on_db_retry,
-                  should_stop=lambda: False)
+            written = self._with_retry("database", lambda: write_batch(self.engine, items,
+                                                                       extractor_version=EXTRACTOR_VERSION))
+            refused = {r.index for r in written.rejected}
+            for r in written.rejected:
+                self._dead_letter(results[r.index][0], ValueError(r.reason), "store_rejected")
+            results = [res for i, res in enumerate(results) if i not in refused]
         t3 = time.monotonic()
         m.stage_duration.labels("db_write").observe(t3 - t2)
 
-        retry(self._dlq.flush, deadline=self.db_retry_seconds, on_retry=self._on_db_retry)
+        self._with_retry("dead-letter topic", self._dlq.flush)
         self._commit(msgs)
         t4 = time.monotonic()
         m.stage_duration.labels("commit").observe(t4 - t3)
 
         now = time.time()
         for msg, _art, ext in results:
-            ts_type, ts = msg.timestamp()
-            if ts > 0:
+            ts_type, ts = msg.timestamp()  # CreateTime: when the producer sent the article
+            if ts_type != TIMESTAMP_NOT_AVAILABLE and ts > 0:
                 m.end_to_end_latency.observe(max(0.0, now - ts / 1000))
             for ent in ext.entities:
                 m.entities_extracted.labels(ent.label).inc()
@@ -198,10 +206,36 @@ class Worker:
                          reason=code, error=str(exc), dlq=self._dlq.topic)
         self._dlq.send(msg, error_class=type(exc).__name__, reason=str(exc))
 
-    def _on_db_retry(self, exc: BaseException, delay: float, attempt: int) -> None:
-        self.metrics.db_retries.inc()
-        self.log.warning("write failed, retrying", error=str(exc).splitlines()[0][:300],
-                         attempt=attempt, delay=round(delay, 2))
+    def _with_retry(self, what: str, fn: Callable[[], T]) -> T:
+        """Retry a retriable failure with backoff until ``db_retry_seconds`` pass.
+
+        While it fails the assigned partitions are paused (the offsets of the batch in hand stay
+        uncommitted) and resumed once it works again; each change of state is logged once.
+        """
+        paused: list[TopicPartition] = []
+
+        def on_retry(exc: BaseException, delay: float, attempt: int) -> None:
+            if what == "database":
+                self.metrics.db_retries.inc()
+            if not paused:
+                paused.extend(self._consumer.assignment())
+                if paused:
+                    self._consumer.pause(paused)
+                self.log.warning(f"{what} unavailable: partitions paused, retrying",
+                                 error=str(exc).splitlines()[0][:300], retry_for_seconds=self.db_retry_seconds)
+            self.log.info(f"{what} retry", attempt=attempt, delay=round(delay, 2))
+
+        try:
+            result = retry(fn, deadline=self.db_retry_seconds, on_retry=on_retry)
+        except Exception as exc:
+            if paused:
+                self.log.error(f"{what} still unavailable after {self.db_retry_seconds:.0f}s: giving up; "
+                               "the batch stays uncommitted and will be redelivered", error=str(exc)[:300])
+            raise
+        if paused:
+            self._consumer.resume(paused)
+            self.log.warning(f"{what} is back: partitions resumed")
+        return result
 
     def _commit(self, msgs: list[Message]) -> None:
         last: dict[tuple[str, int], int] = {}
@@ -211,10 +245,21 @@ class Worker:
         offsets = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
         try:
             self._consumer.commit(offsets=offsets, asynchronous=False)
+            self._lag_after_commit(offsets)
         except KafkaException as exc:
             # e.g. the partitions moved to another worker meanwhile: it re-reads them, and the
             # database writes are idempotent, so this costs time, never correctness
             self.log.warning("offset commit failed; the batch will be redelivered", error=str(exc))
+
+    def _lag_after_commit(self, committed: list[TopicPartition]) -> None:
+        """Lag of the partitions just committed, from the high watermark the fetcher last saw (no broker call)."""
+        for tp in committed:
+            try:
+                _low, high = self._consumer.get_watermark_offsets(tp, cached=True)
+            except Exception:  # lag is informative only
+                continue
+            if high >= 0:
+                self.metrics.set_lag(self.group, tp.topic, tp.partition, high - tp.offset)
 
     def _update_lag(self, every: float = 5.0) -> None:
         if time.monotonic() - self._last_lag < every or not self._assigned:
@@ -226,6 +271,6 @@ class Worker:
             for tp in committed:
                 _low, high = self._consumer.get_watermark_offsets(tp, timeout=2, cached=False)
                 done = tp.offset if tp.offset >= 0 else _low
-                self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, high - done))
+                self.metrics.set_lag(self.group, tp.topic, tp.partition, high - done)
         except Exception as exc:  # lag is informative only; never stop consuming for it
             self.log.debug("lag update failed", error=str(exc))

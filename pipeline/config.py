@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     broker_home: str = Field(".kafka", description="where the local broker keeps jars, data and logs")
     log_format: Literal["auto", "json", "console"] = Field("auto", description="log format")
     log_level: str = Field("INFO", description="log level")
+    state_dir: str = Field(".newsstream", description="where producers keep their state: the seen-set of "
+                           "article ids, followed files, feed ETags")
+    seen_max: int = Field(1_000_000, ge=1, description="article ids the persisted seen-set remembers "
+                          "(least recently seen forgotten first)")
+    ingest_host: str = Field("127.0.0.1", description="address `serve-ingest` binds to")
+    ingest_port: int = Field(8088, ge=0, le=65535, description="port of `serve-ingest` (0 = a free one)")
+    ingest_max_request_bytes: int = Field(10_000_000, ge=1, description="largest request body "
+                                          "`serve-ingest` accepts (413 above it)")
 
     @model_validator(mode="before")
     @classmethod

@@ -55,11 +55,31 @@ class Metrics:
         self.rebalances = Counter("newsstream_rebalances_total", "Partition assignment changes, by kind",
                                   ["kind"], registry=r)
         self.consumer_lag = Gauge("newsstream_consumer_lag_messages",
-                                  "End offset minus committed offset, per partition",
+                                  "End offset minus committed offset, per partition this worker owns",
                                   ["topic", "partition"], registry=r)
+        # the same number under kafka_exporter's name, so its dashboards and alerts work unchanged
+        self.kafka_consumergroup_lag = Gauge("kafka_consumergroup_lag",
+                                             "Current approximate lag of a consumer group at topic/partition",
+                                             ["consumergroup", "topic", "partition"], registry=r)
         self.build_info = Info("newsstream_build", "Version and spaCy model", registry=r)
         self.version = __version__
         self.build_info.info({"version": __version__})
+
+    def set_lag(self, group: str, topic: str, partition: int, lag: float) -> None:
+        """Lag of one partition (end offset minus committed offset), under both metric names."""
+        lag = max(0.0, lag)
+        self.consumer_lag.labels(topic, str(partition)).set(lag)
+        self.kafka_consumergroup_lag.labels(group, topic, str(partition)).set(lag)
+
+    def forget_partition(self, group: str, topic: str, partition: int) -> None:
+        """Stop reporting the lag of a partition this process no longer owns (after a rebalance),
+        so that summing over every worker counts each partition once."""
+        for gauge, labels in ((self.consumer_lag, (topic, str(partition))),
+                              (self.kafka_consumergroup_lag, (group, topic, str(partition)))):
+            try:
+                gauge.remove(*labels)
+            except KeyError:
+                pass
 
     def serve(self, port: int, host: str = "127.0.0.1") -> int:
         """Serve /metrics on ``port`` (0 = a free port); returns the port bound."""

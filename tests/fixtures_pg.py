@@ -7,6 +7,7 @@
 
 PostgreSQL refuses to run as root: as root the server runs as the ``postgres`` user.
 Without the binaries the PostgreSQL tests skip, except in CI (``CI=true``) where they fail.
+``PG_BIN=/path/to/bin`` picks the binaries explicitly (other layouts than Debian's).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ PG_USER = "postgres"
 
 
 def find_pg_bin() -> Path | None:
-    """The bin dir of the highest PostgreSQL version installed, or None."""
+    """``$PG_BIN`` if set, else the bin dir of the newest version under /usr/lib/postgresql, else None."""
+    if os.environ.get("PG_BIN"):
+        bin_dir = Path(os.environ["PG_BIN"])
+        return bin_dir if (bin_dir / "pg_ctl").exists() and (bin_dir / "initdb").exists() else None
     found = [p.parent for p in PG_ROOT.glob("*/bin/pg_ctl") if (p.parent / "initdb").exists()]
 
     def version(bin_dir: Path) -> tuple[int, ...]:
@@ -141,7 +145,8 @@ def pg_server() -> Iterator[PgServer]:
     """A real PostgreSQL server for the whole session (skips without binaries, fails in CI)."""
     bin_dir = find_pg_bin()
     if bin_dir is None:
-        msg = f"PostgreSQL server binaries not found under {PG_ROOT} (apt-get install postgresql)"
+        where = os.environ.get("PG_BIN") or f"{PG_ROOT}/*/bin"
+        msg = f"PostgreSQL server binaries (initdb, pg_ctl) not found in {where} (apt-get install postgresql)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"the PostgreSQL tests must run in CI: {msg}")
         pytest.skip(msg)
@@ -166,6 +171,7 @@ def _fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         yield f"sqlite:///{tmp_path / 'newsstream.db'}"
         return
     server: PgServer = request.getfixturevalue("pg_server")
+    server.start()  # no-op when running; brings it back if an earlier test stopped it
     name = f"t_{uuid.uuid4().hex[:12]}"
     url = server.create_database(name)
     yield url

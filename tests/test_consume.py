@@ -131,3 +131,36 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_good_ones_are_stored(ka
     for reason in bad:
         assert metrics.registry.get_sample_value("newsstream_dlq_messages_total", {"reason": reason}) == 1
     assert metrics.registry.get_sample_value("newsstream_articles_processed_total") == 4
+
+
+def test_a_running_consumer_serves_its_metrics(kafka_settings: Settings, db_url: str) -> None:
+    import time
+    import urllib.request
+
+    from pipeline.bus.broker import free_port
+
+    s = kafka_settings
+    art = Article.build(body="The council of Ghent approved the budget.", title="budget")
+    producer = Producer({"bootstrap.servers": s.bootstrap_servers})
+    producer.produce(s.topic, key=art.id.encode(), value=encode(art))
+    assert producer.flush(30) == 0
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "consume", "--bootstrap-servers",
+                             s.bootstrap_servers, "--topic", s.topic, "--database-url", db_url, "--group", s.group,
+                             "--metrics-port", str(port), "--until-idle", "8"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        page = ""
+        while time.monotonic() < deadline and "newsstream_articles_processed_total 1.0" not in page:
+            time.sleep(0.3)
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+            except OSError:
+                continue
+        assert "newsstream_articles_processed_total 1.0" in page
+        assert "newsstream_messages_consumed_total 1.0" in page
+        assert 'newsstream_build_info{spacy_model="en_core_web_sm"' in page
+    finally:
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]

@@ -65,5 +65,6 @@ def test_migrated_schema_has_named_constraints_and_query_indexes(db_url: str) ->
         engine.dispose()
     assert {"ix_mentions_entity_id_article_id", "ix_events_type", "ix_events_date",
             "ix_articles_published_date"} <= indexes
-    assert {"uq_entities_name_label", "uq_mentions_article_id_field_start_end", "uq_events_article_id_seq"} <= uniques
+    assert {"uq_entities_name_label", "uq_mentions_article_id_field_start_end",
+            "uq_events_article_id_seq"} <= uniques
     assert fks["fk_mentions_article_id_articles"]["options"].get("ondelete") == "CASCADE"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,10 +23,13 @@ pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def produce(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def produce(settings: Settings, *args: str, stdin: str | None = None,
+            state_dir: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `newsstream produce`; its seen-set lives in ``state_dir`` (a fresh one when not given)."""
     cmd = [sys.executable, "-m", "pipeline.cli", "produce", "--bootstrap-servers", settings.bootstrap_servers,
            "--topic", settings.topic, "--metrics-port", "-1", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, input=stdin, timeout=120, cwd=ROOT)
+    env = {**os.environ, "NEWSSTREAM_STATE_DIR": str(state_dir or tempfile.mkdtemp(prefix="newsstream-state-"))}
+    return subprocess.run(cmd, capture_output=True, text=True, input=stdin, timeout=120, cwd=ROOT, env=env)
 
 
 def test_sample_articles_arrive_keyed_by_their_id(kafka_settings: Settings) -> None:
@@ -99,3 +104,24 @@ def test_unreachable_broker_is_reported_not_silently_dropped(tmp_path: Path) -> 
     producer.send(Article.build(body="Nobody will read this."))
     stats = producer.close(timeout=10)
     assert stats.sent == 0 and stats.failed == 1
+
+
+def topic_size(bootstrap: str, topic: str) -> int:
+    """How many messages the topic holds (sum of the partitions' high watermarks): exact, no waiting."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks"})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions)
+    finally:
+        consumer.close()
+
+
+def articles_on(settings: Settings, expect: int) -> list[Article]:
+    """The articles on the settings' topic, checking that it holds exactly ``expect`` messages."""
+    msgs = read_topic(settings.bootstrap_servers, settings.topic, expect=expect)
+    assert topic_size(settings.bootstrap_servers, settings.topic) == expect
+    for m in msgs:
+        assert m.key().decode() == decode(m.value()).id
+    return [decode(m.value()) for m in msgs]

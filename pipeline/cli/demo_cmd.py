@@ -27,4 +27,6 @@ def summary(database_url: str | None, top: int, fmt: str) -> None:
     counts = {k: v for k, v in data.items() if isinstance(v, int)}
     emit([counts], "table", title="newsstream database")
     emit(data.get("top_entities", []), "table", title=f"top {top} entities by mentions")
-    emit(data.get("events_by_type", []), "table", title="events by type")
+    by_type = data.get("events_by_type", {})
+    emit([{"type": t, "events": n} for t, n in by_type.items()], "table", title="events by type",
+         columns=["type", "events"])

@@ -5,6 +5,15 @@ from __future__ import annotations
 import click
 
 from pipeline import __version__
+from pipeline.cli.broker_cmd import broker
+from pipeline.cli.consume_cmd import consume
+from pipeline.cli.db_cmd import db
+from pipeline.cli.demo_cmd import summary
+from pipeline.cli.extract_cmd import extract
+from pipeline.cli.ingest_cmd import serve_ingest
+from pipeline.cli.produce_cmd import produce
+from pipeline.cli.reprocess_cmd import reprocess
+from pipeline.cli.topics_cmd import topics
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -17,19 +26,5 @@ def cli() -> None:
     """
 
 
-def _register() -> None:
-    import importlib
-
-    for mod, name in [("broker_cmd", "broker"), ("db_cmd", "db"), ("extract_cmd", "extract"),
-                      ("produce_cmd", "produce"), ("consume_cmd", "consume"), ("topics_cmd", "topics"),
-                      ("demo_cmd", "summary")]:
-        try:
-            module = importlib.import_module(f"pipeline.cli.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"pipeline.cli.{mod}":
-                raise
-            continue
-        cli.add_command(getattr(module, name))
-
-
-_register()
+for command in (broker, topics, db, produce, serve_ingest, consume, reprocess, extract, summary):
+    cli.add_command(command)

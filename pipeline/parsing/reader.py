@@ -10,7 +10,7 @@ import codecs
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -114,18 +114,25 @@ def _json_values(text: str, name: str) -> Iterator[tuple[str, Any] | Rejected]:
             yield Rejected(f"{name}:{number}", "bad_json", f"invalid JSON: {exc}")
 
 
-def _build(fields: dict[str, Any], origin: str, max_body_bytes: int) -> Article | Rejected:
+def _build(fields: dict[str, Any], origin: str, max_body_bytes: int,
+           languages: Collection[str] = ()) -> Article | Rejected:
+    """An Article, or why not. ``languages``: when given, an article detected (or declared) in
+    another language is rejected (``language``); one whose language cannot be told passes."""
     try:
         if not fields.get("language") and isinstance(fields.get("body"), str):
             fields["language"] = detect_language(fields["body"])
-        return Article.build(origin=origin, max_body_bytes=max_body_bytes, **fields)
+        article = Article.build(origin=origin, max_body_bytes=max_body_bytes, **fields)
     except InvalidArticle as exc:
         return Rejected(exc.origin or origin, exc.code, exc.reason)
+    if languages and article.language and article.language.lower() not in languages:
+        return Rejected(origin, "language", f"language {article.language!r}; only "
+                        f"{', '.join(sorted(languages))} accepted")
+    return article
 
 
 def parse_bytes(data: bytes, name: str, *, field_map: dict[str, str] | None = None,
                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                on_warning: Warn | None = None) -> Iterator[Article | Rejected]:
+                on_warning: Warn | None = None, languages: Collection[str] = ()) -> Iterator[Article | Rejected]:
     """Articles (or rejections) from the content of one input named ``name``."""
     warn = on_warning or (lambda message: None)
     if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -147,14 +154,14 @@ def parse_bytes(data: bytes, name: str, *, field_map: dict[str, str] | None = No
             except InvalidArticle as exc:
                 yield Rejected(origin, exc.code, exc.reason)
                 continue
-            yield _build(fields, origin, max_body_bytes)
+            yield _build(fields, origin, max_body_bytes, languages)
         return
     try:
         fields = parse_plaintext(text, origin=name)
     except InvalidArticle as exc:
         yield Rejected(exc.origin or name, exc.code, exc.reason)
         return
-    yield _build(fields, f"{name}:1", max_body_bytes)
+    yield _build(fields, f"{name}:1", max_body_bytes, languages)
 
 
 def expand_paths(paths: Sequence[str], warn: Warn) -> Iterator[str]:
@@ -174,16 +181,17 @@ def expand_paths(paths: Sequence[str], warn: Warn) -> Iterator[str]:
 
 def read_articles(paths: Sequence[str], *, field_map: dict[str, str] | None = None,
                   max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, stdin: BinaryIO | None = None,
-                  on_warning: Warn | None = None) -> Iterator[Article | Rejected]:
+                  on_warning: Warn | None = None, languages: Collection[str] = ()) -> Iterator[Article | Rejected]:
     """Every article in ``paths`` (files, directories, "-" for stdin), or why a record was rejected.
 
     Raises ConfigError up front on a field map naming an unknown article field.
     """
-    return _read(paths, check_field_map(field_map), max_body_bytes, stdin, on_warning or (lambda m: None))
+    return _read(paths, check_field_map(field_map), max_body_bytes, stdin, on_warning or (lambda m: None),
+                 {lang.lower() for lang in languages})
 
 
 def _read(paths: Sequence[str], field_map: dict[str, str], max_body_bytes: int, stdin: BinaryIO | None,
-          warn: Warn) -> Iterator[Article | Rejected]:
+          warn: Warn, languages: Collection[str] = ()) -> Iterator[Article | Rejected]:
     for path in expand_paths(paths, warn):
         if path == "-":
             name, stream = STDIN, stdin if stdin is not None else sys.stdin.buffer
@@ -199,4 +207,4 @@ def _read(paths: Sequence[str], field_map: dict[str, str], max_body_bytes: int, 
                 yield Rejected(path, "unreadable", exc.strerror or str(exc))
                 continue
         yield from parse_bytes(data, name, field_map=field_map, max_body_bytes=max_body_bytes,
-                               on_warning=warn)
+                               on_warning=warn, languages=languages)

@@ -8,6 +8,7 @@ The Alembic migrations in ``migrations/versions`` must match these models exactl
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -122,11 +123,11 @@ class EventRow(Base):
 
 
 metadata = Base.metadata
-articles = ArticleRow.__table__
-entities = EntityRow.__table__
-entity_aliases = EntityAliasRow.__table__
-mentions = MentionRow.__table__
-events = EventRow.__table__
+articles = cast(sa.Table, ArticleRow.__table__)
+entities = cast(sa.Table, EntityRow.__table__)
+entity_aliases = cast(sa.Table, EntityAliasRow.__table__)
+mentions = cast(sa.Table, MentionRow.__table__)
+events = cast(sa.Table, EventRow.__table__)
 
 # Analyst views (created by migration 0002; not part of ``metadata``).
 VIEWS = ("event_view", "entity_daily_mentions")

@@ -98,14 +98,12 @@ def write_batch(engine: Engine, items: Sequence[tuple[Article, Extraction, Posit
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
     name = conn.dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
+    if name not in ("postgresql", "sqlite"):
         raise ConfigError(f"unsupported database {name!r}: use SQLite or PostgreSQL")
-    return insert(table)
+    return (postgresql if name == "postgresql" else sqlite).insert(table)
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
@@ -168,9 +166,9 @@ def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -
 
     ids: dict[tuple[str, str], int] = {}
     if new:
-        rows = [{"name": n, "label": lab} for n, lab in sorted(new, key=lambda t: (t[1], t[0]))]
+        params = [{"name": n, "label": lab} for n, lab in sorted(new, key=lambda t: (t[1], t[0]))]
         stmt = _insert(conn, entities).on_conflict_do_nothing(index_elements=["name", "label"])
-        stats.entities_new += len(conn.execute(stmt.returning(entities.c.id), rows).all())
+        stats.entities_new += len(conn.execute(stmt.returning(entities.c.id), params).all())
         for chunk in _chunks(sorted({n for n, _lab in new})):
             found = conn.execute(sa.select(entities.c.id, entities.c.name, entities.c.label)
                                  .where(entities.c.name.in_(chunk)))

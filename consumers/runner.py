@@ -1,0 +1,56 @@
+"""Build and run one consumer worker from settings: what `consume` runs in-process or in each child."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.config import Settings, load_settings
+from pipeline.logs import configure
+
+
+@dataclass
+class WorkerOptions:
+    until_idle: float | None = None
+    max_articles: int | None = None
+    keep_all_events: bool = False
+    from_beginning: bool = True
+    db_retry_seconds: float = 300.0
+
+
+def metrics_port_for(base: int, index: int) -> int:
+    """Worker i serves /metrics on base + i (0 = any free port, -1 = none)."""
+    return base + index if base > 0 else base
+
+
+def run_worker(flags: dict[str, Any], opts: WorkerOptions, index: int = 0, *, announce: bool = True) -> Any:
+    """Everything one worker needs, then its loop; returns its WorkerStats."""
+    from consumers.worker import Worker
+    from pipeline.extract import load_nlp
+    from pipeline.metrics import Metrics
+    from pipeline.store.db import make_engine
+
+    settings: Settings = load_settings(**flags)
+    configure(settings.log_format, settings.log_level)
+    metrics = Metrics()
+    metrics.build_info.info({"version": metrics.version, "spacy_model": settings.spacy_model,
+                             "worker": str(index)})
+    port = metrics_port_for(settings.metrics_port, index)
+    if port >= 0:
+        try:
+            bound = metrics.serve(port, settings.metrics_host)
+        except OSError:
+            bound = metrics.serve(0, settings.metrics_host)
+        if announce:
+            print(f"worker {index}: metrics on http://{settings.metrics_host}:{bound}/metrics", file=sys.stderr,
+                  flush=True)
+    engine = make_engine(settings.database_url_with_password())
+    worker = Worker(settings, engine=engine, nlp=load_nlp(settings.spacy_model), metrics=metrics,
+                    from_beginning=opts.from_beginning, db_retry_seconds=opts.db_retry_seconds,
+                    keep_all_events=opts.keep_all_events)
+    worker.install_signal_handlers()
+    try:
+        return worker.run(until_idle=opts.until_idle, max_articles=opts.max_articles)
+    finally:
+        engine.dispose()

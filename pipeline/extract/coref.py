@@ -1,0 +1,182 @@
+"""Who an event argument refers to: names, appositions, role phrases, group nouns and pronouns.
+
+One left-to-right pass over the tokens (``Resolver.__init__``) resolves, in text order:
+
+* appositions: "the head of the mercenary group, Yevgeny Prigozhin" -> Yevgeny Prigozhin (and the
+  description becomes one of his roles); "the ruler Lukashenko" -> Alexander Lukashenko;
+* role phrases: "the Belarusian leader" -> the person whose roles share most words with the phrase
+  ("Belarusian President"), ties to the most recently mentioned; role nouns are in plover.json;
+* group phrases: "the Wagner troops" -> the entity named in the phrase; "the mercenaries" -> the
+  last entity seen named with that group noun ("the Wagner mercenaries");
+* pronoun rule: "he"/"she" (and "him"/"her") -> the most recent subject before it that is a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Token
+
+from pipeline.extract.entities import RawMention
+from pipeline.extract.lexicon import Lexicon
+
+PERSONAL = frozenset({"he", "she", "him", "her"})
+SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+_NP_MODS = frozenset({"det", "amod", "compound", "nmod", "poss", "nummod", "quantmod", "case"})
+_LEADERS = frozenset({"president", "leader", "ruler", "head", "boss", "chief", "premier", "dictator",
+                      "strongman", "autocrat", "chairman", "chairwoman", "commander", "founder"})
+_STOP = frozenset({"the", "a", "an", "of", "his", "her", "its", "their"})
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A resolved argument: char span in the body and the entity index (-1 when none)."""
+
+    start: int
+    end: int
+    entity: int = -1
+
+
+def base_np(tok: Token) -> tuple[int, int]:
+    """Char span of the noun phrase headed by ``tok`` without relative clauses, appositions or PPs."""
+    left = tok.i
+    for c in tok.lefts:
+        if c.dep_ in _NP_MODS:
+            left = min(left, c.left_edge.i)
+    doc = tok.doc
+    while left < tok.i and (doc[left].lower_ in {"the", "a", "an"} or doc[left].is_punct):
+        left += 1
+    return doc[left].idx, tok.idx + len(tok.text)
+
+
+def _role_words(text: str) -> set[str]:
+    return {w for w in text.lower().replace("’", "'").split() if w not in _STOP}
+
+
+class Resolver:
+    """Resolve argument tokens of one Doc to entities (see the module docstring)."""
+
+    def __init__(self, doc: Doc, mentions: list[RawMention], entities: list[dict], lex: Lexicon):
+        self.doc, self.entities, self.lex = doc, entities, lex
+        self.tok2m = [-1] * len(doc)
+        for mi, m in enumerate(mentions):
+            for k in range(m.ts, m.te):
+                self.tok2m[k] = mi
+        self.mentions = mentions
+        self.roles: dict[int, set[str]] = {i: set().union(*(_role_words(r) for r in e["roles"]))
+                                           if e["roles"] else set() for i, e in enumerate(entities)}
+        self.nominal: dict[int, int] = {}  # token index -> entity index
+        self._walk()
+
+    # ------------------------------------------------------------------ the pass
+    def _walk(self) -> None:
+        doc, ents = self.doc, self.entities
+        last_person = -1
+        last_seen: dict[int, int] = {}  # person entity -> last token index mentioned
+        groups: dict[str, int] = {}  # group noun / modifier -> entity
+        for tok in doc:
+            mi = self.tok2m[tok.i]
+            if mi >= 0:
+                e = self.mentions[mi].entity
+                if e >= 0 and ents[e]["label"] == "PERSON":
+                    last_seen[e] = tok.i
+            low = tok.lower_
+            found = -1
+            if mi >= 0:
+                pass
+            elif low in PERSONAL and tok.pos_ == "PRON":
+                if last_person >= 0:
+                    found = last_person
+            elif tok.pos_ in {"NOUN", "PROPN"}:
+                found = self._appos(tok)
+                if found >= 0 and ents[found]["label"] == "PERSON":
+                    s, _ = base_np(tok)
+                    self.roles[found] |= _role_words(doc.text[s:tok.idx + len(tok.text)])
+                    for c in tok.rights:  # "the head of the mercenary group"
+                        if c.dep_ == "prep" and c.lower_ == "of":
+                            r = c.right_edge
+                            self.roles[found] |= _role_words(doc.text[c.idx:r.idx + len(r.text)])
+                lemma = tok.lemma_.lower()
+                if found < 0 and lemma in self.lex.role_nouns:
+                    found = self._role(tok, lemma, last_seen)
+                if found < 0 and (lemma in self.lex.group_nouns or low in self.lex.group_nouns):
+                    found = self._group(tok, lemma, groups)
+            if found >= 0:
+                self.nominal[tok.i] = found
+                if ents[found]["label"] == "PERSON":
+                    last_seen[found] = tok.i
+            if tok.dep_ in SUBJECTS or (tok.dep_ == "pobj" and tok.head.dep_ == "agent"):
+                e = self.entity_of(tok)
+                if e >= 0 and ents[e]["label"] == "PERSON":
+                    last_person = e
+
+    def _appos(self, tok: Token) -> int:
+        for c in tok.children:
+            if c.dep_ == "appos":
+                mi = self.tok2m[c.i]
+                if mi >= 0:
+                    return self.mentions[mi].entity
+        return -1
+
+    def _modifiers(self, tok: Token) -> tuple[set[str], int]:
+        words, named = set(), -1
+        for c in tok.lefts:
+            if c.dep_ in {"amod", "compound", "nmod", "poss"}:
+                mi = self.tok2m[c.i]
+                if mi >= 0:
+                    named = self.mentions[mi].entity
+                words.add(c.lower_)
+        return words, named
+
+    def _role(self, tok: Token, lemma: str, last_seen: dict[int, int]) -> int:
+        words, _ = self._modifiers(tok)
+        best, best_key = -1, (0, -1)
+        for e, seen in last_seen.items():
+            if seen >= tok.i:
+                continue
+            roles = self.roles.get(e, set())
+            score = len(words & roles) * 2
+            if lemma in roles or (lemma in _LEADERS and roles & _LEADERS):
+                score += 1
+            key = (score, seen)
+            if score > 0 and key > best_key:
+                best, best_key = e, key
+        return best
+
+    def _group(self, tok: Token, lemma: str, groups: dict[str, int]) -> int:
+        words, named = self._modifiers(tok)
+        if named >= 0:
+            if self.entities[named]["label"] != "PERSON":
+                for w in (*words, lemma):
+                    groups[w] = named
+                return named
+            return -1
+        if words and not any(w in groups for w in (*words, lemma)):
+            return -1
+        for w in (lemma, *sorted(words)):
+            if w in groups:
+                return groups[w]
+        return -1
+
+    # ------------------------------------------------------------------ lookups
+    def entity_of(self, tok: Token) -> int:
+        mi = self.tok2m[tok.i]
+        if mi >= 0:
+            return self.mentions[mi].entity
+        e = self._appos(tok)
+        if e >= 0:
+            return e
+        return self.nominal.get(tok.i, -1)
+
+    def ref(self, tok: Token) -> Ref:
+        """The span and entity an argument token stands for."""
+        mi = self.tok2m[tok.i]
+        if mi >= 0:
+            m = self.mentions[mi]
+            return Ref(m.start, m.end, m.entity)
+        for c in tok.children:
+            if c.dep_ == "appos" and self.tok2m[c.i] >= 0:
+                m = self.mentions[self.tok2m[c.i]]
+                return Ref(m.start, m.end, m.entity)
+        s, e = base_np(tok)
+        return Ref(s, e, self.nominal.get(tok.i, -1))

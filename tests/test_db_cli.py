@@ -1,0 +1,83 @@
+"""`newsstream db ...` through click: creates tables, reports revisions, never prints a password."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from pipeline.cli.main import cli
+from pipeline.store.db import make_engine
+from tests.fixtures_pg import PgServer
+from tests.test_store_db import closed_port
+
+
+def tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, ["db", *args], env=env)
+
+
+def test_upgrade_creates_the_tables_and_current_reports_head(blank_db_url: str) -> None:
+    result = run("upgrade", "--database-url", blank_db_url)
+    assert result.exit_code == 0, result.output
+    assert "upgraded to 0002" in result.output
+    assert {"articles", "entities", "entity_aliases", "mentions", "events"} <= tables(blank_db_url)
+    result = run("current", "--database-url", blank_db_url)
+    assert result.exit_code == 0 and result.output.strip().endswith("0002 (head)")
+
+
+def test_downgrade_defaults_to_one_step(db_url: str) -> None:
+    result = run("downgrade", "--database-url", db_url)
+    assert result.exit_code == 0, result.output
+    assert "downgraded to 0001" in result.output
+    assert "head is 0002" in run("current", "--database-url", db_url).output
+    result = run("downgrade", "--revision", "base", "--database-url", db_url)
+    assert result.exit_code == 0 and "downgraded to base" in result.output
+    assert tables(db_url) <= {"alembic_version"}
+
+
+def test_url_comes_from_the_environment_without_a_flag(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    result = run("upgrade", env={"NEWSSTREAM_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    assert "articles" in tables(url)
+
+
+@pytest.mark.postgres
+def test_password_is_never_printed(pg_server: PgServer) -> None:
+    pg_server.create_database("cli_secret")
+    try:
+        url = pg_server.url("cli_secret", password="pw-in-url-123")
+        for args in (("upgrade",), ("current",), ("downgrade", "--revision", "base")):
+            result = run(*args, "--database-url", url)
+            assert result.exit_code == 0, result.output
+            assert "pw-in-url-123" not in result.output and "***" in result.output
+        # the password may also come from NEWSSTREAM_DATABASE_PASSWORD
+        result = run("upgrade", "--database-url", pg_server.url("cli_secret"),
+                     env={"NEWSSTREAM_DATABASE_PASSWORD": "pw-from-env-456"})
+        assert result.exit_code == 0 and "pw-from-env-456" not in result.output
+    finally:
+        pg_server.drop_database("cli_secret")
+
+
+def test_failure_is_one_line_on_stderr_and_exit_1() -> None:
+    url = f"postgresql+psycopg://newsstream:pw-unreachable-789@127.0.0.1:{closed_port()}/news"
+    result = run("upgrade", "--database-url", url)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "unavailable" in lines[0]
+    assert "pw-unreachable-789" not in result.output
+
+
+def test_unknown_revision_is_a_clean_error(db_url: str) -> None:
+    result = run("upgrade", "--revision", "nonexistent", "--database-url", db_url)
+    assert result.exit_code == 1
+    assert "nonexistent" in result.stderr and "Traceback" not in result.output

@@ -1,0 +1,52 @@
+"""A message Kafka refuses is reported and counted, never silently dropped, and never marked as sent;
+the good messages around it still arrive (the producer fits its batches to the topic's size limit)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from pipeline.config import Settings, load_settings
+from tests.test_produce import articles_on, produce
+
+pytestmark = pytest.mark.kafka
+
+
+def incompressible_body(size: int) -> str:
+    return base64.b64encode(os.urandom(size * 3 // 4)).decode()
+
+
+def write(path: Path, big: int) -> Path:
+    path.write_text(json.dumps({"title": "huge", "body": incompressible_body(big)}) + "\n"
+                    + json.dumps({"title": "small", "body": "A small one."}) + "\n")
+    return path
+
+
+def test_a_message_over_the_topic_limit_fails_the_run_alone_and_is_tried_again_next_time(kafka_settings: Settings,
+                                                                                  tmp_path: Path) -> None:
+    topic = kafka_settings.topic + ".small"
+    admin = AdminClient({"bootstrap.servers": kafka_settings.bootstrap_servers})
+    admin.create_topics([NewTopic(topic, 1, config={"max.message.bytes": "100000"})])[topic].result(timeout=30)
+    s = load_settings(bootstrap_servers=kafka_settings.bootstrap_servers, topic=topic)
+    path, state = write(tmp_path / "in.jsonl", 300_000), tmp_path / "state"
+    res = produce(s, str(path), state_dir=state)
+    assert res.returncode == 1
+    assert res.stdout.strip() == "sent 1, duplicates 0, rejected 0, delivery failures 1"
+    assert "delivery failed" in res.stderr and "MSG_SIZE_TOO_LARGE" in res.stderr
+    again = produce(s, str(path), state_dir=state)
+    assert again.stdout.strip() == "sent 0, duplicates 1, rejected 0, delivery failures 1"  # not remembered
+    assert [a.title for a in articles_on(s, 1)] == ["small"]
+
+
+def test_a_message_over_the_client_limit_is_a_delivery_failure_not_a_crash(kafka_settings: Settings,
+                                                                           tmp_path: Path) -> None:
+    path = write(tmp_path / "in.jsonl", 9_000_000)
+    res = produce(kafka_settings, str(path), "--max-body-bytes", "10000000", state_dir=tmp_path / "state")
+    assert res.returncode == 1, res.stderr[-2000:]
+    assert res.stdout.strip() == "sent 1, duplicates 0, rejected 0, delivery failures 1"
+    assert [a.title for a in articles_on(kafka_settings, 1)] == ["small"]
