@@ -25,8 +25,9 @@ sysdeps: ## install Java 17 and Maven when missing (for the local Kafka broker)
 	@command -v mvn >/dev/null || { $(call apt_install,maven); }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(call apt_install,python3-venv); }
 
-sysdeps-test: sysdeps ## also the PostgreSQL server binaries the tests start
+sysdeps-test: sysdeps ## also what the tests start: PostgreSQL server binaries, Prometheus (promtool)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(call apt_install,postgresql); }
+	@command -v promtool >/dev/null || { $(call apt_install,prometheus); }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -7,6 +7,7 @@ that cannot be decoded or extracted go to the dead-letter topic and the batch go
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
@@ -25,6 +26,7 @@ from pipeline.extract import EXTRACTOR_VERSION, extract_articles
 from pipeline.extract.records import Extraction
 from pipeline.logs import get_logger
 from pipeline.metrics import Metrics
+from pipeline.parsing.language import detect_language
 from pipeline.retry import retry
 from pipeline.store.writer import Position, write_batch
 
@@ -38,6 +40,24 @@ class WorkerStats:
     processed: int = 0
     dead_lettered: int = 0
     batches: int = 0
+
+
+_HTML = re.compile(r"<(html|head|body|div|p|span|script|table|br)\b[^>]*>", re.I)
+
+
+def check_body(article: Article, *, origin: str) -> None:
+    """Refuse a body that is an HTML page: the NLP would read markup as news."""
+    head = article.body.lstrip()[:200].lower()
+    if head.startswith(("<!doctype html", "<html")) or len(_HTML.findall(article.body[:20000])) >= 5:
+        raise InvalidArticle("body is HTML markup, not article text (convert it to text before producing)",
+                             code="html_body", origin=origin)
+
+
+def is_english(article: Article) -> bool:
+    """Declared language wins; otherwise detect it (the default model reads English)."""
+    if article.language is None:
+        article.language = detect_language(article.body)
+    return article.language in (None, "en")
 
 
 def _origin(msg: Message) -> str:
@@ -143,8 +163,9 @@ class Worker:
         good: list[tuple[Message, Article]] = []
         for msg in msgs:
             try:
-                good.append((msg, decode(msg.value(), origin=_origin(msg),
-                                         max_body_bytes=self.settings.max_body_bytes)))
+                article = decode(msg.value(), origin=_origin(msg), max_body_bytes=self.settings.max_body_bytes)
+                check_body(article, origin=_origin(msg))
+                good.append((msg, article))
             except InvalidArticle as exc:
                 self._dead_letter(msg, exc, exc.code)
         t1 = time.monotonic()
@@ -163,6 +184,7 @@ class Worker:
                 self._dead_letter(results[r.index][0], ValueError(r.reason), "store_rejected")
             results = [res for i, res in enumerate(results) if i not in refused]
         t3 = time.monotonic()
+        stored_at = time.time()  # the database commit: where end-to-end latency ends
         m.stage_duration.labels("db_write").observe(t3 - t2)
 
         self._with_retry("dead-letter topic", self._dlq.flush)
@@ -170,11 +192,10 @@ class Worker:
         t4 = time.monotonic()
         m.stage_duration.labels("commit").observe(t4 - t3)
 
-        now = time.time()
         for msg, _art, ext in results:
             ts_type, ts = msg.timestamp()  # CreateTime: when the producer sent the article
             if ts_type != TIMESTAMP_NOT_AVAILABLE and ts > 0:
-                m.end_to_end_latency.observe(max(0.0, now - ts / 1000))
+                m.end_to_end_latency.observe(max(0.0, stored_at - ts / 1000))
             for ent in ext.entities:
                 m.entities_extracted.labels(ent.label).inc()
             for ev in ext.events:
@@ -185,13 +206,19 @@ class Worker:
                       seconds=round(t4 - t0, 3))
 
     def _extract(self, good: list[tuple[Message, Article]]) -> list[tuple[Message, Article, Extraction]]:
+        """Extraction for English articles; others are stored with their language and no entities."""
         kw = {"keep_all_events": self.keep_all_events}
+        english = [(m, a) for m, a in good if is_english(a)]
+        others = [(m, a, Extraction()) for m, a in good if not is_english(a)]
+        for msg, art, _x in others:
+            self.log.info("not English: stored without extraction", article_id=art.id, language=art.language,
+                          partition=msg.partition(), offset=msg.offset())
         try:
-            pairs = list(extract_articles(self.nlp, [a for _m, a in good], **kw))
-            return [(msg, art, ext) for (msg, _a), (art, ext) in zip(good, pairs, strict=True)]
+            pairs = list(extract_articles(self.nlp, [a for _m, a in english], **kw))
+            return others + [(msg, art, ext) for (msg, _a), (art, ext) in zip(english, pairs, strict=True)]
         except Exception:  # one article broke the batch: find it by going one at a time
-            out = []
-            for msg, art in good:
+            out: list[tuple[Message, Article, Extraction]] = list(others)
+            for msg, art in english:
                 try:
                     out.extend((msg, a, e) for a, e in extract_articles(self.nlp, [art], **kw))
                 except Exception as exc:

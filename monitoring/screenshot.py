@@ -5,8 +5,8 @@ screenshot of the console dashboard.
 
 It starts everything it needs on free ports and stops it again: a throwaway Kafka broker (the
 code of `newsstream broker start`), Prometheus (monitoring/prometheus.sh with the project's rules
-and console), two consumer workers of one group (`newsstream consume`) writing to a temporary
-SQLite file, and one producer (`newsstream produce`) fed in waves through named pipes: the
+and console), two consumer workers of one group (`newsstream consume --workers 2`) writing to a
+temporary SQLite file, and one producer (`newsstream produce`) fed in waves through named pipes: the
 sample articles, variants of them, a few bad records (rejected) and a few undecodable messages
 (dead-lettered). Needs Debian's `prometheus` and `chromium` (apt-get install prometheus chromium).
 """
@@ -58,6 +58,20 @@ def variants(start: int, n: int) -> list[str]:
     return out
 
 
+def two_free_ports() -> int:
+    import socket
+
+    for _ in range(50):
+        p = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", p + 1))
+            except OSError:
+                continue
+        return p
+    raise RuntimeError("no two consecutive free ports")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=150, help="how long articles flow before the screenshot")
@@ -76,7 +90,8 @@ def main() -> int:
         broker.start(timeout=120)
         ensure_topic(load_settings(bootstrap_servers=broker.bootstrap), TOPIC, partitions=3)
         ensure_topic(load_settings(bootstrap_servers=broker.bootstrap), TOPIC + ".dlq", partitions=1)
-        ports = {"consumer": [free_port(), free_port()], "producer": free_port(), "prometheus": free_port()}
+        base_port = two_free_ports()  # `consume --workers 2`: worker i serves the metrics port + i
+        ports = {"consumer": [base_port, base_port + 1], "producer": free_port(), "prometheus": free_port()}
         config = yaml.safe_load((MON / "prometheus.yml").read_text())
         config["global"].update(scrape_interval="2s", evaluation_interval="2s")
         config["rule_files"] = [str(MON / "rules" / "newsstream.rules.yml")]
@@ -93,12 +108,12 @@ def main() -> int:
         cli = [sys.executable, "-m", "pipeline.cli"]
         kafka = ["--bootstrap-servers", broker.bootstrap, "--topic", TOPIC]
         db = f"sqlite:///{tmp / 'news.db'}"
+        env = {**os.environ, "NEWSSTREAM_STATE_DIR": str(tmp / "state")}  # a seen-set of its own
         subprocess.run([*cli, "db", "upgrade", "--database-url", db], check=True, cwd=ROOT)
         log = (tmp / "processes.log").open("w")
-        for port in ports["consumer"]:
-            procs.append(subprocess.Popen([*cli, "consume", *kafka, "--group", "dashboard", "--database-url", db,
-                                           "--metrics-port", str(port), "--batch-size", "16", "--no-migrate"],
-                                          stdout=log, stderr=subprocess.STDOUT, cwd=ROOT))
+        procs.append(subprocess.Popen([*cli, "consume", *kafka, "--group", "dashboard", "--database-url", db,
+                                       "--metrics-port", str(base_port), "--workers", "2", "--batch-size", "16",
+                                       "--no-migrate"], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env))
         waves = max(3, int(args.seconds // 10))
         fifos = []
         for i in range(waves):
@@ -106,7 +121,8 @@ def main() -> int:
             os.mkfifo(fifos[-1])
         procs.append(subprocess.Popen([*cli, "produce", *kafka, "--metrics-port", str(ports["producer"]),
                                        "--no-progress", str(ROOT / "samples"), *map(str, fifos), "-"],
-                                      stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT))
+                                      stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                      env=env))
         poison = Producer({"bootstrap.servers": broker.bootstrap})
         started = time.monotonic()
         n = 0

@@ -7,6 +7,8 @@ and their unit, per the Prometheus naming conventions.
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
 
 from pipeline import __version__
@@ -76,10 +78,8 @@ class Metrics:
         so that summing over every worker counts each partition once."""
         for gauge, labels in ((self.consumer_lag, (topic, str(partition))),
                               (self.kafka_consumergroup_lag, (group, topic, str(partition)))):
-            try:
+            with contextlib.suppress(KeyError):
                 gauge.remove(*labels)
-            except KeyError:
-                pass
 
     def serve(self, port: int, host: str = "127.0.0.1") -> int:
         """Serve /metrics on ``port`` (0 = a free port); returns the port bound."""

@@ -30,6 +30,7 @@ class DirectoryFollower:
         self.state_path = Path(state_dir) / f"follow-{digest}.json"
         self.settle = settle
         self._pending: dict[str, Signature] = {}
+        self._failed: dict[str, Signature] = {}  # not fully delivered: retried when changed, or on restart
         try:
             raw = json.loads(self.state_path.read_text("utf-8"))
             self.done: dict[str, Signature] = {k: (int(v[0]), int(v[1])) for k, v in raw["files"].items()}
@@ -54,7 +55,7 @@ class DirectoryFollower:
             except OSError:  # vanished between listing and stat
                 continue
             sig = (st.st_size, st.st_mtime_ns)
-            if self.done.get(path) == sig:
+            if self.done.get(path) == sig or self._failed.get(path) == sig:
                 continue
             if self._pending.get(path) == sig or now - st.st_mtime >= self.settle:
                 ready.append((path, sig))
@@ -67,6 +68,10 @@ class DirectoryFollower:
         """Remember a file as sent (call once its articles were delivered)."""
         self.done[path] = sig
         self._save()
+
+    def mark_failed(self, path: str, sig: Signature) -> None:
+        """Some of the file's articles were not delivered: not done, but not read again every scan."""
+        self._failed[path] = sig
 
     def _save(self) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)

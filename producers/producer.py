@@ -67,14 +67,18 @@ def topic_is_empty(settings: Settings, topic: str | None = None, timeout: float 
 
     name = topic or settings.topic
     consumer = make_consumer(settings, group="newsstream-producer-watermarks")
+    deadline = time.monotonic() + timeout
     try:
-        partitions = consumer.list_topics(name, timeout=timeout).topics[name].partitions
-        if not partitions:
-            return False
-        return all(consumer.get_watermark_offsets(TopicPartition(name, p), timeout=timeout)[1] == 0
-                   for p in partitions)
-    except Exception:  # cannot tell: keep the state
-        return False
+        while True:
+            try:
+                partitions = consumer.list_topics(name, timeout=timeout).topics[name].partitions
+                return bool(partitions) and all(
+                    consumer.get_watermark_offsets(TopicPartition(name, p), timeout=timeout)[1] == 0
+                    for p in partitions)
+            except KafkaException:  # e.g. a topic this new has no partition leader yet
+                if time.monotonic() > deadline:
+                    return False  # cannot tell: keep the state
+                time.sleep(0.2)
     finally:
         consumer.close()
 
@@ -157,8 +161,10 @@ class ArticleProducer:
         self.metrics.articles_rejected.labels(code).inc()
 
     def poll(self, timeout: float = 0.0) -> None:
-        """Serve delivery callbacks."""
+        """Serve delivery callbacks (and write the ids they delivered to the seen-set)."""
         self._producer.poll(timeout)
+        if self._store is not None:
+            self._store.commit()
 
     def flush(self, timeout: float = 60.0) -> int:
         """Wait for acknowledgements; returns how many messages are still undelivered."""

@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
-COMMIT_EVERY = 500
+WRITE_EVERY = 500  # ids
+WRITE_AFTER = 1.0  # seconds
 
 
 class SeenStore:
+    """Ids are buffered in memory and written in short transactions (every ``WRITE_EVERY`` ids,
+    ``WRITE_AFTER`` seconds, or on ``commit``), so no process holds SQLite's write lock for long."""
+
     def __init__(self, path: str | Path, *, topic: str, max_ids: int = 1_000_000) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.topic = topic
         self.max_ids = max_ids
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS seen (topic TEXT NOT NULL, id TEXT NOT NULL, "
                          "PRIMARY KEY (topic, id))")
-        self._db.commit()
-        self._uncommitted = 0
+        self._buffer: dict[str, None] = {}  # ordered: oldest first
+        self._written = time.monotonic()
 
     @classmethod
     def in_dir(cls, state_dir: str | Path, *, topic: str, max_ids: int = 1_000_000) -> SeenStore:
@@ -35,6 +41,8 @@ class SeenStore:
 
     def __contains__(self, article_id: str) -> bool:
         with self._lock:
+            if article_id in self._buffer:
+                return True
             row = self._db.execute("SELECT 1 FROM seen WHERE topic = ? AND id = ?",
                                    (self.topic, article_id)).fetchone()
         return row is not None
@@ -42,36 +50,47 @@ class SeenStore:
     def add(self, article_id: str) -> None:
         """Remember a delivered id (refreshing it when known: the bound forgets the oldest first)."""
         with self._lock:
-            # REPLACE deletes and re-inserts: the row gets a new rowid, so rowid order is recency.
-            self._db.execute("INSERT OR REPLACE INTO seen (topic, id) VALUES (?, ?)", (self.topic, article_id))
-            self._uncommitted += 1
-            if self._uncommitted >= COMMIT_EVERY:
-                self._commit()
+            self._buffer.pop(article_id, None)
+            self._buffer[article_id] = None
+            if len(self._buffer) >= WRITE_EVERY or time.monotonic() - self._written >= WRITE_AFTER:
+                self._write()
 
     def forget_topic(self) -> int:
         """Forget every id of this topic (it was emptied or created again); returns how many."""
         with self._lock:
+            self._buffer.clear()
             count = self._db.execute("DELETE FROM seen WHERE topic = ?", (self.topic,)).rowcount
-            self._db.commit()
         return int(count)
 
     def __len__(self) -> int:
         with self._lock:
+            self._write()
             return int(self._db.execute("SELECT count(*) FROM seen WHERE topic = ?", (self.topic,)).fetchone()[0])
 
-    def _commit(self) -> None:
-        excess = int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0]) - self.max_ids
-        if excess > 0:
-            self._db.execute("DELETE FROM seen WHERE rowid IN (SELECT rowid FROM seen ORDER BY rowid LIMIT ?)",
-                             (excess,))
-        self._db.commit()
-        self._uncommitted = 0
+    def _write(self) -> None:
+        self._written = time.monotonic()
+        if not self._buffer:
+            return
+        rows = [(self.topic, i) for i in self._buffer]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            # REPLACE deletes and re-inserts: the row gets a new rowid, so rowid order is recency.
+            self._db.executemany("INSERT OR REPLACE INTO seen (topic, id) VALUES (?, ?)", rows)
+            excess = int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0]) - self.max_ids
+            if excess > 0:
+                self._db.execute("DELETE FROM seen WHERE rowid IN "
+                                 "(SELECT rowid FROM seen ORDER BY rowid LIMIT ?)", (excess,))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._buffer.clear()
 
     def commit(self) -> None:
         with self._lock:
-            self._commit()
+            self._write()
 
     def close(self) -> None:
         with self._lock:
-            self._commit()
+            self._write()
             self._db.close()

@@ -28,7 +28,7 @@ def test_the_documented_commands_exist() -> None:
 
 @pytest.mark.parametrize("path", sorted(_commands(cli)), ids=" ".join)
 def test_help_describes_each_command(path: tuple[str, ...]) -> None:
-    res = CliRunner().invoke(cli, [*path, "--help"])
+    res = CliRunner().invoke(cli, [*path, "--help"], prog_name="newsstream")
     assert res.exit_code == 0, res.output
     assert "Usage: newsstream " + " ".join(path) in res.output
     body = res.output.split("\n\n", 2)[1].strip()

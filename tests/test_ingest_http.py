@@ -3,7 +3,9 @@ what arrives on the topic, bad requests refused with a reason, dedup across sour
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
 import select
 import signal
@@ -17,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from pipeline.article import article_id
-from pipeline.config import Settings
+from pipeline.config import Settings, load_settings
 from tests.test_produce import ROOT, articles_on, produce, topic_size
 
 pytestmark = pytest.mark.kafka
@@ -162,13 +165,6 @@ def test_the_same_article_from_a_file_then_over_http_and_after_a_restart_is_sent
 
 def test_an_article_kafka_refuses_is_answered_503_with_its_id_and_the_rest_delivered(kafka_settings: Settings,
                                                                                    tmp_path: Path) -> None:
-    import base64
-    import os
-
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    from pipeline.config import load_settings
-
     topic = kafka_settings.topic + ".small"
     admin = AdminClient({"bootstrap.servers": kafka_settings.bootstrap_servers})
     admin.create_topics([NewTopic(topic, 1, config={"max.message.bytes": "50000"})])[topic].result(timeout=30)

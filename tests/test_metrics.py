@@ -15,6 +15,7 @@ from pipeline.bus.broker import free_port
 from pipeline.config import Settings
 from pipeline.metrics import Metrics
 
+
 @pytest.fixture
 def metrics() -> Metrics:
     return Metrics(registry=CollectorRegistry())
@@ -120,8 +121,16 @@ def test_the_worker_reports_lag_right_after_each_commit(kafka_settings: Settings
                      get("newsstream_consumer_lag_messages", {"topic": s.topic, "partition": "0"}),
                      get("kafka_consumergroup_lag", {"consumergroup": s.group, "topic": s.topic, "partition": "0"})))
 
-    worker.run(max_articles=10, on_batch=after_batch)
+    stats = worker.run(max_articles=10, until_idle=30, on_batch=after_batch)  # idle: the deadline
     assert seen and seen[-1][0] == 10
     for consumed, lag, exporter_lag in seen:
         assert lag == 10 - consumed, seen
         assert exporter_lag == lag
+
+    # and where the time went: every stage timed once per batch, every article's latency observed
+    get = metrics.registry.get_sample_value
+    for stage in ("decode", "nlp", "db_write", "commit"):
+        assert get("newsstream_stage_duration_seconds_count", {"stage": stage}) == stats.batches
+    assert get("newsstream_end_to_end_latency_seconds_count") == 10
+    assert 0 < get("newsstream_end_to_end_latency_seconds_sum") < 10 * 120
+    assert get("newsstream_batch_size_messages_sum") == 10

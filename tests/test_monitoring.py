@@ -169,8 +169,9 @@ def test_the_console_and_grafana_dashboards_show_the_same_expressions() -> None:
 
 def test_the_dashboards_cover_what_the_issue_asks_for() -> None:
     text = "\n".join(console_graph_exprs())
-    for metric in ["newsstream_articles_produced_total", "newsstream_articles_processed_total", "kafka_consumergroup_lag",
-                   "newsstream_end_to_end_latency_seconds_bucket", "newsstream_stage_duration_seconds",
+    for metric in ["newsstream_articles_produced_total", "newsstream_articles_processed_total",
+                   "kafka_consumergroup_lag", "newsstream_end_to_end_latency_seconds_bucket",
+                   "newsstream_stage_duration_seconds",
                    "newsstream_articles_failed_total", "newsstream_dlq_messages_total",
                    "newsstream_entities_extracted_total", "newsstream_events_extracted_total"]:
         assert metric in text, metric
@@ -181,7 +182,7 @@ def test_local_config_scrapes_one_port_per_worker_and_the_producer() -> None:
     spec = yaml.safe_load((MON / "prometheus.yml").read_text())
     jobs = {j["job_name"]: [t for sc in j["static_configs"] for t in sc["targets"]] for j in spec["scrape_configs"]}
     assert jobs[CONSUMER_JOB] == [f"127.0.0.1:{p}" for p in range(9108, 9112)]
-    assert jobs[PRODUCER_JOB] == ["127.0.0.1:9107"]
+    assert jobs[PRODUCER_JOB] == ["127.0.0.1:9107", "127.0.0.1:8088"]  # produce --metrics-port 9107, serve-ingest
     assert spec["rule_files"] == ["rules/newsstream.rules.yml"]
 
 
@@ -218,3 +219,18 @@ def test_make_monitor_runs_the_prometheus_script() -> None:
     assert helptext.returncode == 0 and "--listen" in helptext.stdout
     ignored = subprocess.run(["git", "check-ignore", "-q", ".newsstream/prometheus/data"], cwd=ROOT, timeout=30)
     assert ignored.returncode == 0, ".newsstream/ (Prometheus's storage) must be git-ignored"
+
+
+def test_grafana_has_the_console_s_panels_laid_out_without_overlap() -> None:
+    dash = json.loads(GRAFANA.read_text())
+    headings = re.findall(r"<h4>([^<]+)</h4>", CONSOLE.read_text())
+    graphs = [p["title"] for p in dash["panels"] if p["type"] == "timeseries"]
+    assert graphs == [h.replace("&lt;", "<").replace("&gt;", ">") for h in headings]
+    cells: dict[tuple[int, int], str] = {}
+    for panel in dash["panels"]:
+        g = panel["gridPos"]
+        assert g["x"] >= 0 and g["x"] + g["w"] <= 24, panel["title"]
+        for x in range(g["x"], g["x"] + g["w"]):
+            for y in range(g["y"], g["y"] + g["h"]):
+                assert (x, y) not in cells, f"{panel['title']} overlaps {cells[(x, y)]}"
+                cells[(x, y)] = panel["title"]

@@ -45,6 +45,22 @@ ROOT = Path(__file__).resolve().parent.parent
 N_ARTICLES = 120
 N_FIRST = 100
 N_POISON = 3
+WORKERS = 2
+
+
+def two_free_ports() -> int:
+    """A port p with p + 1 free too (worker i of --workers serves the metrics port + i)."""
+    import socket
+
+    for _ in range(50):
+        p = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", p + 1))
+            except OSError:
+                continue
+        return p
+    raise RuntimeError("no two consecutive free ports")
 
 
 def generated_articles(n: int) -> list[dict]:
@@ -97,15 +113,15 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
     tool("promtool")
     tool("prometheus")
     s = kafka_settings
-    cport, pport, prom_port = free_port(), free_port(), free_port()
+    cport, pport, prom_port = two_free_ports(), free_port(), free_port()
     base = f"http://127.0.0.1:{prom_port}"
 
     # the project's own config, pointed at this test's processes and scraped every second
     config = yaml.safe_load((MON / "prometheus.yml").read_text())
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
     config["rule_files"] = [str(RULES)]
-    targets = {CONSUMER_JOB: [f"127.0.0.1:{cport}"], PRODUCER_JOB: [f"127.0.0.1:{pport}"],
-               "prometheus": [f"127.0.0.1:{prom_port}"]}
+    targets = {CONSUMER_JOB: [f"127.0.0.1:{cport + i}" for i in range(WORKERS)],  # one port per worker
+               PRODUCER_JOB: [f"127.0.0.1:{pport}"], "prometheus": [f"127.0.0.1:{prom_port}"]}
     for job in config["scrape_configs"]:
         job["static_configs"] = [{"targets": targets[job["job_name"]]}]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
@@ -125,6 +141,7 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
 
     cli = [sys.executable, "-m", "pipeline.cli"]
     kafka = ["--bootstrap-servers", s.bootstrap_servers, "--topic", s.topic]
+    env = {**os.environ, "NEWSSTREAM_STATE_DIR": str(tmp_path / "state")}  # not the checkout's seen-set
     procs: list[subprocess.Popen] = []
     logs = {name: (tmp_path / f"{name}.log").open("w+") for name in ("prometheus", "consumer", "producer")}
     try:
@@ -135,14 +152,14 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
         procs.append(prom)
         consumer = subprocess.Popen([*cli, "consume", *kafka, "--group", s.group, "--database-url",
                                      f"sqlite:///{tmp_path / 'news.db'}", "--metrics-port", str(cport),
-                                     "--until-idle", "100", "--batch-size", "8"],
-                                    stdout=logs["consumer"], stderr=subprocess.STDOUT, cwd=ROOT)
+                                     "--workers", str(WORKERS), "--until-idle", "100", "--batch-size", "8"],
+                                    stdout=logs["consumer"], stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         procs.append(consumer)
         # a file, a named pipe, then stdin: the producer stays up (and scraped) while stdin is open
         producer = subprocess.Popen([*cli, "produce", *kafka, "--metrics-port", str(pport), "--no-progress",
                                      str(tmp_path / "feed.jsonl"), str(fifo), "-"],
                                     stdin=subprocess.PIPE, stdout=logs["producer"], stderr=subprocess.STDOUT,
-                                    cwd=ROOT)
+                                    cwd=ROOT, env=env)
         procs.append(producer)
         deadline = time.monotonic() + 110
 
@@ -194,7 +211,9 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
             query(base, expr)
 
         # the values are right, not just present
-        assert scalar(base, f"sum(up{{job='{CONSUMER_JOB}'}})") == 1
+        # every worker process is a target of its own, and each partition's lag is reported once
+        assert scalar(base, f"sum(up{{job='{CONSUMER_JOB}'}})") == WORKERS
+        assert scalar(base, f"count(newsstream_build_info{{job='{CONSUMER_JOB}'}})") == WORKERS
         assert scalar(base, f"sum(up{{job='{PRODUCER_JOB}'}})") == 1
         assert scalar(base, "sum(newsstream_articles_produced_total)") > 0
         assert scalar(base, "sum by (reason) (newsstream_dlq_messages_total{reason='bad_json'})") == N_POISON
@@ -202,8 +221,9 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
         assert scalar(base, "sum(newsstream_entities_extracted_total)") >= N_ARTICLES
         lag_series = query(base, "kafka_consumergroup_lag")
         assert {r["metric"]["consumergroup"] for r in lag_series} == {s.group}
-        assert {r["metric"]["partition"] for r in lag_series} == {"0", "1", "2"}
-        p95 = scalar(base, "histogram_quantile(0.95, sum by (le) (rate(newsstream_end_to_end_latency_seconds_bucket[5m])))")
+        assert sorted(r["metric"]["partition"] for r in lag_series) == ["0", "1", "2"]
+        p95 = scalar(base, "histogram_quantile(0.95, sum by (le) "
+                           "(rate(newsstream_end_to_end_latency_seconds_bucket[5m])))")
         assert p95 is not None and 0 < p95 < 300
 
         rules = api(base, "/api/v1/rules")["data"]["groups"]
@@ -222,7 +242,8 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
         for graph in ("g_throughput", "g_lag", "g_latency", "g_stages", "g_failures", "g_dlq", "g_entities",
                       "g_events"):
             assert f'id="{graph}"' in html
-        assert f"127.0.0.1:{cport}" in html and "en_core_web_sm" in html  # the workers table
+        assert f"127.0.0.1:{cport}" in html and f"127.0.0.1:{cport + 1}" in html  # the workers table
+        assert "en_core_web_sm" in html
         for asset in ("rickshaw.min.js", "prom_console.js"):  # the graph library this Prometheus serves
             src = next(part.split('"')[1] for part in html.split("src=")[1:] if asset in part.split('"')[1])
             assert urllib.request.urlopen(f"{base}{src}", timeout=10).status == 200, src

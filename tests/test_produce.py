@@ -108,12 +108,22 @@ def test_unreachable_broker_is_reported_not_silently_dropped(tmp_path: Path) -> 
 
 def topic_size(bootstrap: str, topic: str) -> int:
     """How many messages the topic holds (sum of the partitions' high watermarks): exact, no waiting."""
-    from confluent_kafka import Consumer, TopicPartition
+    import time
+
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks"})
+    deadline = time.monotonic() + 30
     try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions)
+        while True:
+            try:
+                partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+                return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                           for p in partitions)
+            except KafkaException:  # a topic this new may not have its partition leaders yet
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
     finally:
         consumer.close()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.bus.broker import free_port
 from pipeline.config import Settings
 from tests.test_produce import ROOT, articles_on, produce, topic_size
 
@@ -157,8 +158,6 @@ def test_interval_polls_until_sigterm_and_resends_nothing(kafka_settings: Settin
 
 def test_an_unreachable_feed_is_reported_and_the_others_still_read(kafka_settings: Settings, feed: Feed,
                                                                    tmp_path: Path) -> None:
-    from pipeline.bus.broker import free_port
-
     feed.body = rss([item(1)])
     dead = f"http://127.0.0.1:{free_port()}/gone.xml"
     res = produce(kafka_settings, "--feed", dead, "--feed", feed.url, state_dir=tmp_path)

@@ -7,11 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient
 
+from pipeline.bus.clients import ensure_topic
 from pipeline.config import Settings
 from pipeline.errors import BrokerError
 from producers.seen import SeenStore
 from tests.conftest import SAMPLES
+from tests.test_produce import articles_on, produce
 
 
 def test_ids_survive_a_reopen_and_are_kept_per_topic(tmp_path: Path) -> None:
@@ -40,11 +43,6 @@ def test_the_bound_forgets_the_oldest_ids_first(tmp_path: Path) -> None:
 @pytest.mark.kafka
 def test_a_topic_deleted_and_created_again_gets_everything_again(kafka_settings: Settings,
                                                                  tmp_path: Path) -> None:
-    from confluent_kafka.admin import AdminClient
-
-    from pipeline.bus.clients import ensure_topic
-    from tests.test_produce import articles_on, produce
-
     state = tmp_path / "state"
     assert produce(kafka_settings, str(SAMPLES / "articles.jsonl"), state_dir=state).returncode == 0
     n = sum(1 for line in (SAMPLES / "articles.jsonl").read_text().splitlines() if line.strip())

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from confluent_kafka.admin import AdminClient
 
 from pipeline.bus.clients import producer_config
+from pipeline.cli.main import cli
 from pipeline.config import Settings, load_settings
 from tests.conftest import SAMPLES, shared_path
 from tests.test_produce import articles_on, produce
@@ -116,3 +118,14 @@ def test_kafka_security_settings_reach_the_producer(monkeypatch: pytest.MonkeyPa
     assert (conf["security.protocol"], conf["sasl.mechanism"], conf["sasl.username"], conf["sasl.password"],
             conf["ssl.ca.location"]) == ("SASL_SSL", "SCRAM-SHA-512", "ingest", "s3cret", "/etc/ssl/ca.pem")
     assert (conf["acks"], conf["enable.idempotence"], conf["compression.type"]) == ("all", True, "gzip")
+
+
+@pytest.mark.parametrize(("args", "why"), [
+    ((), "give PATH..., - for stdin, or --feed URL"),
+    (("samples/", "--interval", "5"), "--interval is how often --feed URLs are polled"),
+    (("--field", "body", "samples/"), "expected OURS=THEIRS"),
+    (("--field", "bdoy=content", "samples/"), "unknown article fields ['bdoy']"),
+])
+def test_usage_mistakes_are_explained_before_anything_is_sent(args: tuple[str, ...], why: str) -> None:
+    res = CliRunner().invoke(cli, ["produce", "--bootstrap-servers", "127.0.0.1:1", *args])
+    assert res.exit_code != 0 and why in res.output

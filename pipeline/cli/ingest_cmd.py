@@ -54,10 +54,10 @@ def serve_ingest(bootstrap_servers: str | None, topic: str | None, host: str | N
     s = settings(bootstrap_servers=bootstrap_servers, topic=topic, ingest_host=host, ingest_port=port,
                  ingest_max_request_bytes=max_request_bytes, max_body_bytes=max_body_bytes, state_dir=state_dir,
                  partitions=partitions, compression=compression)
-    ensure_topic(s)
+    created = ensure_topic(s)
     metrics = Metrics()
     seen = SeenStore.in_dir(s.state_dir, topic=s.topic, max_ids=s.seen_max)
-    if topic_is_empty(s) and seen.forget_topic():
+    if (created or topic_is_empty(s)) and seen.forget_topic():
         click.echo(f"topic {s.topic} is empty: forgetting what {s.state_dir} says was sent to it", err=True)
     producer = ArticleProducer(s, metrics=metrics, seen=seen, **topic_message_limit(s))
     intake = Intake(producer, echo=lambda line: click.echo(line, err=True), rejects=rejects)

@@ -98,9 +98,9 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
                  state_dir=state_dir)
     metrics = Metrics()
     serve_metrics(metrics, s)
-    ensure_topic(s)
+    created = ensure_topic(s)
     seen = SeenStore.in_dir(s.state_dir, topic=s.topic, max_ids=s.seen_max)
-    fresh = topic_is_empty(s)  # new, or deleted and created again: what the state dir says is stale
+    fresh = created or topic_is_empty(s)  # new, or deleted and created again: the state dir is stale
     if fresh and seen.forget_topic():
         click.echo(f"topic {s.topic} is empty: forgetting what {s.state_dir} says was sent to it", err=True)
     producer = ArticleProducer(s, metrics=metrics, seen=seen, resend=resend, **topic_message_limit(s))
@@ -150,19 +150,22 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
         sys.exit(1)
 
 
-def _delivered(producer: ArticleProducer) -> bool:
-    """Flush; True when everything queued so far was acknowledged."""
-    failed_before = producer.stats.failed
+def _delivered(producer: ArticleProducer, failed_before: int) -> bool:
+    """Flush; True when everything sent since the failure count was ``failed_before`` was acknowledged."""
     return producer.flush() == 0 and producer.stats.failed == failed_before
 
 
 def _scan(follower: DirectoryFollower, read: Any, intake: Intake, producer: ArticleProducer) -> None:
     for path, sig in follower.scan():
         click.echo(f"reading {path}", err=True)
+        failed_before = producer.stats.failed
         for source, item in read([path]):
             intake.handle(item, source=source)
-        if _delivered(producer):  # else the file is read again on the next scan or restart
+        if _delivered(producer, failed_before):
             follower.mark_done(path, sig)
+        else:  # read again when it changes, or after a restart
+            click.echo(f"{path}: not every article was delivered; the file stays pending", err=True)
+            follower.mark_failed(path, sig)
 
 
 def _poll(poller: FeedPoller, url: str, intake: Intake, producer: ArticleProducer) -> None:
@@ -170,7 +173,8 @@ def _poll(poller: FeedPoller, url: str, intake: Intake, producer: ArticleProduce
     if result.status == 304:
         click.echo(f"{url}: not modified", err=True)
         return
+    failed_before = producer.stats.failed
     for item in result.items:
         intake.handle(item, source="feed")
-    if _delivered(producer):
+    if _delivered(producer, failed_before):
         poller.remember(result)

@@ -11,8 +11,16 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from pipeline.article import Article
-from pipeline.extract.entities import DEFAULT_LABELS, canonicalize, find_mentions, propagate
+from pipeline.extract.entities import (
+    DEFAULT_LABELS,
+    acronyms,
+    canonicalize,
+    doc_text,
+    find_mentions,
+    propagate,
+)
 from pipeline.extract.events import find_events
+from pipeline.extract.lexicon import Lexicon
 from pipeline.extract.records import Entity, Extraction, Mention
 
 
@@ -21,13 +29,21 @@ def _sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
 
 
 def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
-                labels: frozenset[str] | None = None) -> Extraction:
-    """Entities and events of one article whose ``body`` was parsed into ``doc``."""
+                labels: frozenset[str] | None = None, lexicon: Lexicon | None = None) -> Extraction:
+    """Entities and events of one article whose ``body`` was parsed into ``doc``.
+
+    ``labels``: the entity labels kept (default: the named ones); ``lexicon``: a PLOVER lexicon other
+    than the packaged plover.json (``Lexicon.from_file``).
+    """
     labels = DEFAULT_LABELS if labels is None else frozenset(labels)
-    text = doc.text
+    text = doc_text(doc)
     mentions = find_mentions(doc, labels, dateline=article.dateline)
     ents = canonicalize(doc, mentions)
     mentions = propagate(doc, mentions, ents)
+    mentions = acronyms(doc, mentions, ents, labels)
+    # events first: resolving appositions adds roles ("head of the rebel army") to the entities
+    events = find_events(doc, mentions, ents, published=article.published_date, keep_all=keep_all_events,
+                         lexicon=lexicon)
     sents = _sentence_bounds(doc)
     sent_of_char = _sentence_lookup(sents)
     entities = []
@@ -36,7 +52,6 @@ def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
             name=e["name"], label=e["label"], roles=list(e["roles"]),
             mentions=[Mention(text=text[m.start:m.end], start=m.start, end=m.end, field="body",
                               sentence=sent_of_char(m.start, text)) for m in e["mentions"]]))
-    events = find_events(doc, mentions, ents, published=article.published_date, keep_all=keep_all_events)
     return Extraction(entities=entities, events=events)
 
 
@@ -70,5 +85,5 @@ def extract_articles(nlp: Language, articles: Iterable[Article], *, batch_size: 
         zone = nlp.memory_zone() if hasattr(nlp, "memory_zone") else contextlib.nullcontext()
         with zone:
             results = [(a, extract_doc(doc, a, **kw))
-                       for a, doc in zip(chunk, nlp.pipe((a.body for a in chunk), batch_size=batch_size))]
+                       for a, doc in zip(chunk, nlp.pipe((a.body for a in chunk), batch_size=batch_size), strict=False)]
         yield from results

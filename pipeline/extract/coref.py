@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spacy.attrs import POS
+from spacy.symbols import NOUN, PRON, PROPN
 from spacy.tokens import Doc, Token
 
-from pipeline.extract.entities import RawMention
+from pipeline.extract.entities import RawMention, doc_text
 from pipeline.extract.lexicon import Lexicon
 
 PERSONAL = frozenset({"he", "she", "him", "her"})
@@ -58,6 +60,7 @@ class Resolver:
 
     def __init__(self, doc: Doc, mentions: list[RawMention], entities: list[dict], lex: Lexicon):
         self.doc, self.entities, self.lex = doc, entities, lex
+        self.text = doc_text(doc)
         self.tok2m = [-1] * len(doc)
         for mi, m in enumerate(mentions):
             for k in range(m.ts, m.te):
@@ -74,7 +77,12 @@ class Resolver:
         last_person = -1
         last_seen: dict[int, int] = {}  # person entity -> last token index mentioned
         groups: dict[str, int] = {}  # group noun / modifier -> entity
-        for tok in doc:
+        pos = doc.to_array([POS]).ravel().tolist()
+        wanted = (PRON, NOUN, PROPN)
+        for i in range(len(doc)):  # only names, nouns and pronouns need a Token object
+            if pos[i] not in wanted and self.tok2m[i] < 0:
+                continue
+            tok = doc[i]
             mi = self.tok2m[tok.i]
             if mi >= 0:
                 e = self.mentions[mi].entity
@@ -83,19 +91,26 @@ class Resolver:
             low = tok.lower_
             found = -1
             if mi >= 0:
-                pass
+                e = self.mentions[mi].entity
+                if tok.i == self.mentions[mi].te - 1 and ents[e]["label"] != "PERSON":
+                    for w in (tok.lower_, tok.lemma_.lower()):  # "Northwind Company" -> "the company"
+                        if w in self.lex.group_nouns:
+                            groups[w] = e
             elif low in PERSONAL and tok.pos_ == "PRON":
                 if last_person >= 0:
                     found = last_person
             elif tok.pos_ in {"NOUN", "PROPN"}:
                 found = self._appos(tok)
                 if found >= 0 and ents[found]["label"] == "PERSON":
-                    s, _ = base_np(tok)
-                    self.roles[found] |= _role_words(doc.text[s:tok.idx + len(tok.text)])
+                    s, end = base_np(tok)
                     for c in tok.rights:  # "the head of the mercenary group"
-                        if c.dep_ == "prep" and c.lower_ == "of":
-                            r = c.right_edge
-                            self.roles[found] |= _role_words(doc.text[c.idx:r.idx + len(r.text)])
+                        obj = next((o for o in c.children if o.dep_ == "pobj"), None) if c.lower_ == "of" else None
+                        if obj is not None and c.dep_ == "prep":
+                            end = base_np(obj)[1]
+                    role = self.text[s:end]
+                    self.roles[found] |= _role_words(role)
+                    if tok.lemma_.lower() in self.lex.role_nouns and role not in ents[found]["roles"]:
+                        ents[found]["roles"].append(role)  # the apposition is one of the person's roles
                 lemma = tok.lemma_.lower()
                 if found < 0 and lemma in self.lex.role_nouns:
                     found = self._role(tok, lemma, last_seen)
@@ -110,13 +125,26 @@ class Resolver:
                 if e >= 0 and ents[e]["label"] == "PERSON":
                     last_person = e
 
-    def _appos(self, tok: Token) -> int:
+    def _appos_mention(self, tok: Token) -> RawMention | None:
+        """The named apposition of ``tok``; for a role noun also one the parser hung on its "of" object
+        ("the head of the rebel army, Ahmed Saleh")."""
         for c in tok.children:
-            if c.dep_ == "appos":
-                mi = self.tok2m[c.i]
-                if mi >= 0:
-                    return self.mentions[mi].entity
-        return -1
+            if c.dep_ == "appos" and self.tok2m[c.i] >= 0:
+                return self.mentions[self.tok2m[c.i]]
+        if tok.lemma_.lower() in self.lex.role_nouns:
+            for prep in tok.children:
+                if prep.dep_ == "prep" and prep.lower_ == "of":
+                    for obj in prep.children:
+                        if obj.dep_ == "pobj":
+                            for c in obj.children:
+                                mi = self.tok2m[c.i] if c.dep_ == "appos" else -1
+                                if mi >= 0 and self.entities[self.mentions[mi].entity]["label"] == "PERSON":
+                                    return self.mentions[mi]
+        return None
+
+    def _appos(self, tok: Token) -> int:
+        m = self._appos_mention(tok)
+        return m.entity if m is not None else -1
 
     def _modifiers(self, tok: Token) -> tuple[set[str], int]:
         words, named = set(), -1
@@ -136,7 +164,7 @@ class Resolver:
                 continue
             roles = self.roles.get(e, set())
             score = len(words & roles) * 2
-            if lemma in roles or (lemma in _LEADERS and roles & _LEADERS):
+            if lemma in roles or (lemma in _LEADERS and roles & _LEADERS) or roles & self.lex.role_nouns:
                 score += 1
             key = (score, seen)
             if score > 0 and key > best_key:
@@ -168,15 +196,16 @@ class Resolver:
             return e
         return self.nominal.get(tok.i, -1)
 
-    def ref(self, tok: Token) -> Ref:
-        """The span and entity an argument token stands for."""
+    def ref(self, tok: Token) -> Ref | None:
+        """The span and entity an argument token stands for (None for the dateline city)."""
         mi = self.tok2m[tok.i]
+        if mi >= 0 and self.mentions[mi].dateline:
+            return None
+        m = self._appos_mention(tok)  # "Judge of Nowshera, Shafiq Ahmad Tanoli": the apposed name
+        if m is not None and (mi < 0 or self.entities[m.entity]["label"] == "PERSON"):
+            return Ref(m.start, m.end, m.entity)
         if mi >= 0:
             m = self.mentions[mi]
             return Ref(m.start, m.end, m.entity)
-        for c in tok.children:
-            if c.dep_ == "appos" and self.tok2m[c.i] >= 0:
-                m = self.mentions[self.tok2m[c.i]]
-                return Ref(m.start, m.end, m.entity)
         s, e = base_np(tok)
         return Ref(s, e, self.nominal.get(tok.i, -1))

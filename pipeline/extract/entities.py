@@ -16,17 +16,33 @@ from spacy.tokens import Doc
 DEFAULT_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
 
 # words that name an office or honorific in front of a name: split off as a role, never part of the name
-TITLE_WORDS = frozenset("""
-president vice prime minister chancellor secretary general gen gen. lt lt. col col. colonel major maj maj.
-captain capt capt. sergeant sgt sgt. admiral adm adm. marshal field commander king queen prince princess
-emperor pope cardinal bishop archbishop rev rev. reverend sheikh emir sultan ayatollah imam rabbi senator
-sen sen. rep rep. representative congressman congresswoman governor gov gov. mayor judge justice associate
-chief chairman chairwoman chair ceo cfo executive director head leader ambassador envoy spokesman
-spokeswoman spokesperson coach manager striker midfielder defender goalkeeper deputy foreign defence
-defense interior finance opposition former late acting party state premier dictator ruler founder boss
-presidential candidate officer inspector detective agent professor prof prof. minister-president
-""".split())
-HONORIFICS = frozenset("mr mr. mrs mrs. ms ms. miss dr dr. sir dame lord lady mister madame monsieur herr".split())
+TITLE_WORDS = frozenset({
+    "president", "vice", "prime", "minister", "chancellor", "secretary", "general", "gen", "gen.", "lt",
+    "lt.", "col", "col.", "colonel", "major", "maj", "maj.", "captain", "capt", "capt.", "sergeant",
+    "sgt", "sgt.", "admiral", "adm", "adm.", "marshal", "field", "commander", "king", "queen", "prince",
+    "princess", "emperor", "pope", "cardinal", "bishop", "archbishop", "rev", "rev.", "reverend",
+    "sheikh", "emir", "sultan", "ayatollah", "imam", "rabbi", "senator", "sen", "sen.", "rep", "rep.",
+    "representative", "congressman", "congresswoman", "governor", "gov", "gov.", "mayor", "judge",
+    "justice", "associate", "chief", "chairman", "chairwoman", "chair", "ceo", "cfo", "executive",
+    "director", "head", "leader", "ambassador", "envoy", "spokesman", "spokeswoman", "spokesperson",
+    "coach", "manager", "striker", "midfielder", "defender", "goalkeeper", "deputy", "foreign",
+    "defence", "defense", "interior", "finance", "opposition", "former", "late", "acting", "party",
+    "state", "premier", "dictator", "ruler", "founder", "boss", "presidential", "candidate", "officer",
+    "inspector", "detective", "agent", "professor", "prof", "prof.", "minister-president",
+})
+HONORIFICS = frozenset({
+    "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "dr", "dr.", "sir", "dame", "lord", "lady",
+    "mister", "madame", "monsieur", "herr",
+})
+# a capitalised one of these right before a name makes it a PERSON
+PERSON_CUES = frozenset({
+    "president", "chancellor", "minister", "premier", "king", "queen", "prince", "princess", "pope",
+    "senator", "sen", "sen.", "governor", "gov", "gov.", "mayor", "general", "gen", "gen.", "colonel",
+    "col", "col.", "lt", "lt.", "sergeant", "sgt", "sgt.", "captain", "capt", "capt.", "ayatollah",
+    "sheikh", "judge", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.", "sir", "dame", "lady",
+    "lord",
+})
+_RELABEL = frozenset({"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "WORK_OF_ART"})
 _DETERMINERS = frozenset({"the", "a", "an"})
 _POSSESSIVE = frozenset({"'s", "’s", "'", "’", "s'", "s’"})
 _PLACE = frozenset({"GPE", "LOC", "FAC"})
@@ -34,7 +50,18 @@ _TRIM_TAIL = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
 _DASHES = frozenset({"-", "–", "—", "--"})
 _DATELINE = re.compile(
     r"(?m)^[ \t]*(?P<city>[A-Z][A-Z.'’\-]+(?:[ \t]+[A-Z][A-Z.'’\-]+){0,3})"
-    r"(?:,[ \t]*[A-Z][\w.'’ ]{1,30}?)?[ \t]*(?:\([^()\n]{1,30}\)[ \t]*)?(?:[–—]|--)")
+    r"(?:,[ \t]*[A-Z][\w.'’ ]{1,30}?)?[ \t]*(?:\([^()\n]{1,30}\)[ \t]*(?:[–—-]|--)|[–—]|--)")
+
+
+_TEXT_KEY = "newsstream.text"
+
+
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, built once per Doc (spaCy joins every token on each access)."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if text is None:
+        text = doc.user_data[_TEXT_KEY] = doc.text
+    return text
 
 
 @dataclass
@@ -99,9 +126,9 @@ def _is_title(tok_lower: str) -> bool:
     return tok_lower in TITLE_WORDS or tok_lower in HONORIFICS
 
 
-def _role_before(doc: Doc, a: int) -> tuple[int, bool]:
+def _role_before(doc: Doc, a: int, office: bool = False) -> tuple[int, bool]:
     """Index where a title chain ending just before token ``a`` starts, and whether it holds an office."""
-    i, office = a, False
+    i = a
     while i > 0:
         t = doc[i - 1]
         low = t.lower_
@@ -109,9 +136,8 @@ def _role_before(doc: Doc, a: int) -> tuple[int, bool]:
                                    or t.is_lower):
             office = office or low not in {"former", "late", "acting", "associate", "state"}
             i -= 1
-        elif low in HONORIFICS:
-            i -= 1
-        elif office and (t.ent_type_ in {"NORP", "GPE", "ORG"} or (t.pos_ in {"ADJ", "PROPN"} and t.is_title)):
+        elif low in HONORIFICS or (office and (t.ent_type_ in {"NORP", "GPE", "ORG"}
+                                                or (t.pos_ in {"ADJ", "PROPN"} and t.is_title))):
             i -= 1
         else:
             break
@@ -125,7 +151,8 @@ def _person_title_split(doc: Doc, a: int, b: int) -> tuple[int, str | None]:
                                                        and _is_title(doc[i + 1].lower_))):
         i += 1
     # the role also takes title words and nationalities just before the span ("Belarusian President X")
-    left, office = _role_before(doc, a)
+    inside = any(doc[k].lower_ in TITLE_WORDS for k in range(a, i))
+    left, office = _role_before(doc, a, office=inside)
     start = left if left < a else a
     has_office = office or any(doc[k].lower_ in TITLE_WORDS for k in range(a, i))
     if start < i and has_office:
@@ -175,16 +202,20 @@ def find_mentions(doc: Doc, labels: Iterable[str] = DEFAULT_LABELS, dateline: st
                 a, b = _strip(doc, a, b)
             if any(doc[k].text in _DASHES and doc[k - 1].whitespace_ for k in range(a + 1, b)):
                 continue  # "Lithuania - Danius Gleveckas": two names; propagation finds known ones
-            role = None
-            if ent.label_ == "PERSON" and b > a:
+            role, label = None, ent.label_
+            if label in _RELABEL and a > 0 and doc[a - 1].lower_ in PERSON_CUES and not doc[a - 1].is_lower:
+                label = "PERSON"  # "Chancellor Olaf Scholz", "Mr Smith": whatever the model said
+            if label == "PERSON" and b > a:
                 a, role = _person_title_split(doc, a, b)
             if b <= a or not _has_name_char(doc, a, b):
                 continue
             if not any(c.isupper() for k in range(a, b) for c in doc[k].text):
                 continue
+            if b == a + 1 and doc[a].text in NOT_ACRONYMS:  # "10 GMT"
+                continue
             start, end = doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text)
-            out.append(RawMention(a, b, start, end, ent.label_, role))
-    span = find_dateline(doc.text, dateline)
+            out.append(RawMention(a, b, start, end, label, role))
+    span = find_dateline(doc_text(doc), dateline)
     if span is not None and "GPE" in labels:
         cs = doc.char_span(span[0], span[1], alignment_mode="expand")
         if cs is not None:
@@ -211,7 +242,8 @@ def _may_shorten(short_label: str, long_label: str, positions: list[int], n_shor
     organisation's name ("U.S." is not "U.S. Treasury").
     """
     same = short_label == long_label or {short_label, long_label} <= _PLACE
-    if not same and not {short_label, long_label} <= {"PERSON", "ORG"}:
+    surname = long_label == "PERSON" and n_long >= 2 and n_long - n_short in positions
+    if not same and not {short_label, long_label} <= {"PERSON", "ORG"} and not surname:
         return False
     if long_label == "PERSON":  # surname or first name
         return any(p == 0 or p + n_short == n_long for p in positions)
@@ -233,7 +265,7 @@ def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[dict]:
     A surname or a leading short form resolves to the fullest compatible name in the article; an
     entity's label is the majority label of its mentions (ties: the fullest name's label).
     """
-    text = doc.text
+    text = doc_text(doc)
     labels: dict[str, Counter[str]] = {}
     for m in mentions:
         labels.setdefault(name_key(text[m.start:m.end]), Counter())[m.label] += 1
@@ -257,6 +289,18 @@ def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[dict]:
         root[k] = next(iter(cands)) if len(cands) == 1 else k
         for w in set(words):
             by_word.setdefault(w, []).append(k)
+    # "National Human Rights Commission (NHRC)": the bracketed acronym is the name's alias
+    prev = None
+    for m in mentions:
+        if (prev is not None and prev.end == m.start - 2 and text[m.start - 2:m.start] == " ("
+                and text[m.end:m.end + 1] == ")" and text[m.start:m.end].isupper()
+                and text[m.start] == text[prev.start]):
+            short, long = name_key(text[m.start:m.end]), name_key(text[prev.start:prev.end])
+            if root[short] == short and root[long] != short:
+                for k, r in root.items():
+                    if r == short:
+                        root[k] = root[long]
+        prev = m
     groups: dict[str, list[RawMention]] = {}
     for m in mentions:
         groups.setdefault(root[name_key(text[m.start:m.end])], []).append(m)
@@ -331,6 +375,68 @@ def propagate(doc: Doc, mentions: list[RawMention], entities: list[dict]) -> lis
         entities[e_i]["mentions"].append(m)
         added.append(m)
         i = j
+    if not added:
+        return mentions
+    for ent in entities:
+        ent["mentions"].sort(key=lambda m: m.start)
+    return sorted(mentions + added, key=lambda m: m.start)
+
+
+_ACRONYM = re.compile(r"(?<![\w.&-])[A-Z][A-Z&]{1,4}(?![\w.&-])")
+# short capitals that are not names (units, times, roman numerals, common abbreviations)
+NOT_ACRONYMS = frozenset({
+    "CEO", "CFO", "COO", "GMT", "BST", "EST", "CET", "UTC", "AM", "PM", "TV", "OK", "ID", "GDP", "GNP",
+    "AIDS", "HIV", "DNA", "PC", "IT", "AI", "CD", "DVD", "FM", "USD", "EUR", "GBP", "KG", "KM", "MW",
+    "MPH", "II", "III", "IV", "VI", "VII", "VIII", "IX", "XI", "XII", "MP", "MPS", "VIP", "PR", "NO", "VS",
+    "OF", "THE", "AND", "FOR", "IN", "ON", "AT", "TO", "BY",
+    "I", "A", "Q", "W", "L", "D", "NA", "PPE", "SUV", "URL", "FAQ", "PDF", "CCTV", "CPI", "IPO", "NB",
+})
+COUNTRY_ACRONYMS = frozenset({"US", "USA", "UK", "UAE", "DRC", "PRC", "ROK", "DPRK"})
+
+
+def acronyms(doc: Doc, mentions: list[RawMention], entities: list[dict], labels: Iterable[str] = DEFAULT_LABELS
+             ) -> list[RawMention]:
+    """Short all-capital names the model missed, in running (mixed-case) text.
+
+    "the National Human Rights Commission (NHRC)" makes NHRC that entity's alias; any other
+    untagged "KDP" in a line with lower-case words is an ORG (a few country codes are GPE).
+    Headlines and tables in capitals are left alone. One regular-expression pass over the text.
+    """
+    labels = frozenset(labels)
+    if "ORG" not in labels:
+        return mentions
+    text = doc_text(doc)
+    covered = bytearray(len(text))
+    for m in mentions:
+        covered[m.start:m.end] = b"\x01" * (m.end - m.start)
+    ends = {m.end: m.entity for m in mentions}
+    by_text: dict[str, int] = {}
+    added = []
+    for match in _ACRONYM.finditer(text):
+        s, e = match.span()
+        word = match.group()
+        if covered[s] or word in NOT_ACRONYMS:
+            continue
+        ls, le = text.rfind("\n", 0, s) + 1, text.find("\n", e)
+        line = text[ls:le if le >= 0 else len(text)]
+        if sum(w.islower() for w in line.split()) < 3:
+            continue  # a headline or a table row
+        span = doc.char_span(s, e)
+        if span is None:
+            continue
+        ent = by_text.get(word, -1)
+        if ent < 0 and text[max(0, s - 2):s] == " (" and text[e:e + 1] == ")":
+            ent = ends.get(s - 2, -1)  # "Commission (NHRC)"
+        if ent < 0:
+            label = "GPE" if word in COUNTRY_ACRONYMS else "ORG"
+            if label not in labels:
+                continue
+            ent = len(entities)
+            entities.append({"name": word, "label": label, "mentions": [], "roles": [], "key": name_key(word)})
+        by_text[word] = ent
+        m = RawMention(span.start, span.end, s, e, entities[ent]["label"], entity=ent)
+        entities[ent]["mentions"].append(m)
+        added.append(m)
     if not added:
         return mentions
     for ent in entities:

@@ -6,7 +6,8 @@ control"), target (object, passive subject, or the object of to/against/on/with.
 place named in the clause), date (a date expression in the clause, normalised against publication),
 negation, modality and its source, and the sentence. Types come from plover.json.
 
-By default only events whose actor or target refers to a named entity are kept.
+An action with neither actor nor target ("following", "including") is never an event; by default only
+events whose actor or target refers to a named entity are kept.
 All work is linear in the number of tokens.
 """
 
@@ -15,17 +16,22 @@ from __future__ import annotations
 import bisect
 from datetime import date
 
+from spacy.attrs import DEP, HEAD, POS
+from spacy.symbols import NOUN, VERB
 from spacy.tokens import Doc, Token
 
 from pipeline.extract.coref import Ref, Resolver
 from pipeline.extract.dates import normalize_date
-from pipeline.extract.entities import RawMention
+from pipeline.extract.entities import RawMention, doc_text
 from pipeline.extract.lexicon import Lexicon, default_lexicon
 from pipeline.extract.modality import modality, negated
 from pipeline.extract.records import Event, Span, Trigger
 
 _RELATIVE = frozenset({"who", "that", "which", "whom"})
-_TARGET_PREPS = ("against", "on", "to", "with", "into", "at", "toward", "towards", "over", "from")
+_TARGET_PREPS = ("against", "on", "to", "with", "toward", "towards", "over")
+_NOT_ARGUMENTS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"})
+_QUANTITY_HEADS = frozenset({"number", "group", "dozen", "dozens", "hundreds", "thousands", "millions", "lot",
+                             "lots", "majority", "series", "couple", "pair", "handful", "member", "members"})
 _OBJECT_CONTROL = frozenset({"persuade", "ask", "urge", "invite", "order", "force", "allow", "tell", "encourage",
                              "convince", "call", "help", "enable", "permit", "compel", "pressure", "press"})
 _PLACES = frozenset({"GPE", "LOC", "FAC"})
@@ -41,12 +47,27 @@ def _child(tok: Token, *deps: str) -> Token | None:
     return None
 
 
+_NOT_TRIGGER_DEPS = ("aux", "auxpass", "amod", "compound")
+
+
+def _token_arrays(doc: Doc) -> tuple[list[int], list[int]]:
+    arr = doc.to_array([POS, DEP])
+    return arr[:, 0].tolist(), arr[:, 1].tolist()
+
+
 def _is_trigger(tok: Token) -> bool:
-    return tok.pos_ == "VERB" and tok.dep_ not in ("aux", "auxpass", "amod", "compound")
+    return (tok.pos_ == "VERB" and tok.dep_ not in ("aux", "auxpass", "amod", "compound")
+            and len(tok.text) > 1 and tok.text[0].isalpha())
 
 
 def _passive(verb: Token) -> bool:
     return any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children)
+
+
+def _passive_like(verb: Token) -> bool:
+    """Passive, a passive participle ("priests kidnapped"), or coordinated with a passive ("flown and held")."""
+    return _passive(verb) or (verb.tag_ == "VBN" and (
+        verb.dep_ == "acl" or (verb.dep_ == "conj" and _passive(verb.head) and _child(verb, "aux") is None)))
 
 
 class _Clauses:
@@ -69,7 +90,11 @@ class _Clauses:
             found = before[-1] if before else (subjects[0] if subjects else None)
         if found is not None and found.lower_ in _RELATIVE and verb.dep_ == "relcl":
             found = verb.head
-        if found is None and depth < 6 and verb.head.i != verb.i:
+        if found is None and verb.dep_ == "acl" and verb.tag_ == "VBG":  # "activists calling for"
+            found = verb.head
+        if found is None and _passive_like(verb):
+            pass  # an agentless passive has no actor, whatever the clause around it
+        elif found is None and depth < 6 and verb.head.i != verb.i:
             head = verb.head
             if verb.dep_ == "conj" and _is_trigger(head):
                 found = self.actor(head, depth + 1)
@@ -86,15 +111,19 @@ class _Clauses:
 
     @staticmethod
     def target(verb: Token, skip: Token | None = None) -> Token | None:
+        if _passive(verb):
+            subj = _child(verb, "nsubjpass")
+            if subj is not None:
+                return verb.head if subj.lower_ in _RELATIVE and verb.dep_ == "relcl" else subj
+        elif verb.dep_ == "acl" and verb.tag_ == "VBN":  # "two priests kidnapped earlier"
+            return verb.head
+        if verb.dep_ == "conj" and verb.tag_ == "VBN" and _passive(verb.head) and _child(verb, "dobj") is None:
+            return _Clauses.target(verb.head)  # "was flown to X and was held"
         for c in verb.children:
             if c.dep_ == "dobj" and (skip is None or c.i != skip.i):
                 if c.lower_ in _RELATIVE and verb.dep_ == "relcl":
                     return verb.head
                 return c
-        if _passive(verb):
-            subj = _child(verb, "nsubjpass")
-            if subj is not None:
-                return verb.head if subj.lower_ in _RELATIVE and verb.dep_ == "relcl" else subj
         dative = _child(verb, "dative")
         if dative is not None:
             obj = _child(dative, "pobj")
@@ -106,39 +135,63 @@ def _prep_object(tok: Token, preps: tuple[str, ...] | frozenset[str]) -> Token |
     for c in tok.children:
         if c.dep_ == "prep" and c.lower_ in preps:
             obj = _child(c, "pobj")
-            if obj is not None:
+            if obj is not None and obj.ent_type_ not in _NOT_ARGUMENTS:
                 return obj
     return None
 
 
-def _clause_heads(doc: Doc) -> list[int]:
-    """For each token, the index of the nearest trigger verb above it (itself if it is one), or -1."""
-    heads = [-2] * len(doc)
-    for tok in doc:
-        path, cur = [], tok
-        while heads[cur.i] == -2:
-            if _is_trigger(cur):
-                heads[cur.i] = cur.i
+def _head_noun(tok: Token | None) -> Token | None:
+    """"a number of records" -> records: the noun a quantity word counts."""
+    if tok is not None and tok.lemma_.lower() in _QUANTITY_HEADS:
+        inner = _prep_object(tok, ("of",))
+        if inner is not None and tok.ent_type_ == "":
+            return inner
+    return tok
+
+
+def _clause_heads(doc: Doc, triggers: list[bool]) -> list[int]:
+    """For each token, the index of the nearest trigger verb above it (itself if it is one), or -1.
+
+    Works on the integer head array (no Token objects): linear with path compression.
+    """
+    heads_rel = doc.to_array([HEAD]).astype("int64").ravel().tolist()
+    n = len(doc)
+    out = [-2] * n
+    for i in range(n):
+        path, cur = [], i
+        while out[cur] == -2:
+            if triggers[cur]:
+                out[cur] = cur
                 break
-            path.append(cur.i)
-            if cur.head.i == cur.i:
-                heads[cur.i] = -1
+            path.append(cur)
+            nxt = cur + heads_rel[cur]
+            if nxt == cur:
+                out[cur] = -1
                 break
-            cur = cur.head
-        value = heads[cur.i]
-        for i in path:
-            heads[i] = value
-    return heads
+            cur = nxt
+        value = out[cur]
+        for k in path:
+            out[k] = value
+    return out
 
 
 class _Builder:
     def __init__(self, doc: Doc, mentions: list[RawMention], entities: list[dict], published: date | None,
                  lex: Lexicon):
         self.doc, self.entities, self.published, self.lex = doc, entities, published, lex
-        self.text = doc.text
+        self.text = doc_text(doc)
         self.resolver = Resolver(doc, mentions, entities, lex)
         self.clauses = _Clauses(lex)
-        self.clause_of = _clause_heads(doc)
+        pos, dep = _token_arrays(doc)
+        self.is_trigger = [False] * len(doc)
+        self.nouns = []
+        skip = {doc.vocab.strings[d] for d in _NOT_TRIGGER_DEPS}
+        for i, (p, d) in enumerate(zip(pos, dep, strict=True)):  # integer arrays: no Token objects for most tokens
+            if p == VERB and d not in skip:
+                self.is_trigger[i] = _is_trigger(doc[i])
+            elif p == NOUN:
+                self.nouns.append(i)
+        self.clause_of = _clause_heads(doc, self.is_trigger)
         self.sents = [(s.start, s.end, s.start_char, s.end_char) for s in doc.sents]
         self._sent_starts = [s[0] for s in self.sents]
         # date expressions and places per clause, in text order
@@ -185,7 +238,7 @@ class _Builder:
 
     def verb_event(self, verb: Token) -> tuple[int, Event] | None:
         lex = self.lex
-        lemma = verb.lemma_.lower()
+        lemma = lex.repair_lemma(verb.lemma_.lower(), verb.lower_)
         prt = _child(verb, "prt")
         obj = _child(verb, "dobj")
         ptype, phrase, trig_end = None, None, verb
@@ -202,7 +255,7 @@ class _Builder:
                 ptype, phrase = t, p
                 if obj.i == trig_end.i + 1:
                     trig_end = obj
-        if ptype is None or ptype == "OTHER" and phrase is None:
+        if ptype is None or (ptype == "OTHER" and phrase is None):
             ptype, _ = lex.verb_type(lemma)
         if phrase is None and lemma in lex.ignore:
             return None
@@ -211,11 +264,12 @@ class _Builder:
         if phrase_obj is None and phrase is not None and obj is not None and phrase.endswith(obj.lower_):
             phrase_obj = obj
         if phrase_obj is not None:  # "take control of X": X is the target
-            target_tok = _prep_object(phrase_obj, ("of", "over", "on", "against", "to"))
-            if target_tok is None:
-                target_tok = self.clauses.target(verb, skip=phrase_obj)
+            target_tok = _prep_object(phrase_obj, ("of", "over"))  # "take control of X"
+            if target_tok is None:  # "deliver aid to X"; else the object itself ("sign a pact")
+                target_tok = self.clauses.target(verb, skip=phrase_obj) or phrase_obj
         else:
             target_tok = self.clauses.target(verb)
+        actor_tok, target_tok = _head_noun(actor_tok), _head_noun(target_tok)
         actor = self.resolver.ref(actor_tok) if actor_tok is not None else None
         target = self.resolver.ref(target_tok) if target_tok is not None else None
         mod, source_tok = modality(verb, lex)
@@ -264,8 +318,8 @@ class _Builder:
         for head, (dtext, _) in self.dates.items():
             verb = self.doc[head]
             subj = _child(verb, "nsubjpass", "nsubj")
-            if (subj is None or subj.lower_ not in _DEMONSTRATIVE or verb.lemma_.lower() not in self.lex.reporting
-                    and verb.lemma_.lower() != "announce"):
+            if (subj is None or subj.lower_ not in _DEMONSTRATIVE or (verb.lemma_.lower() not in self.lex.reporting
+                    and verb.lemma_.lower() != "announce")):
                 continue
             day = normalize_date(dtext, self.published)
             k = self.sentence(head)[0]
@@ -279,18 +333,17 @@ def find_events(doc: Doc, mentions: list[RawMention], entities: list[dict], publ
     """Events of one Doc, in text order (see the module docstring)."""
     b = _Builder(doc, mentions, entities, published, lexicon or default_lexicon())
     found: list[tuple[int, int, Event]] = []
-    for tok in doc:
-        if _is_trigger(tok):
-            got = b.verb_event(tok)
-        elif tok.pos_ == "NOUN":
-            got = b.noun_event(tok)
-        else:
-            continue
+    nouns = set(b.nouns)
+    for i in sorted(nouns.union(k for k, t in enumerate(b.is_trigger) if t)):
+        tok = doc[i]
+        got = b.verb_event(tok) if b.is_trigger[i] else b.noun_event(tok)
         if got is not None:
-            found.append((got[0], tok.i, got[1]))
+            found.append((got[0], i, got[1]))
     b.announced_dates(found)
     out = []
     for _, _, ev in found:
+        if ev.actor is None and ev.target is None:
+            continue  # "following", "including": an action with no participant tells nothing
         if keep_all or (ev.actor and ev.actor.entity) or (ev.target and ev.target.entity):
             out.append(ev)
     return out

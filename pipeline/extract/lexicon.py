@@ -65,6 +65,15 @@ class Lexicon:
                 return self.verbs[phrase], phrase
         return self.verbs.get(lemma, OTHER), None
 
+    def repair_lemma(self, lemma: str, form: str) -> str:
+        """Undo the small model's dropped final "e" ("fined" -> "fin") for lemmas the lexicon knows."""
+        if lemma in self.verbs or lemma in self.ignore or lemma in self.reporting:
+            return lemma
+        fixed = lemma + "e"
+        if fixed in self.verbs and form.startswith(fixed[:-1]):
+            return fixed
+        return lemma
+
     def noun_type(self, lemma: str) -> str | None:
         return self.nouns.get(lemma)
 

