@@ -17,6 +17,7 @@ class WorkerOptions:
     keep_all_events: bool = False
     from_beginning: bool = True
     db_retry_seconds: float = 300.0
+    shutdown_timeout: float = 30.0
 
 
 def metrics_port_for(base: int, index: int) -> int:
@@ -49,7 +50,7 @@ def run_worker(flags: dict[str, Any], opts: WorkerOptions, index: int = 0, *, an
     worker = Worker(settings, engine=engine, nlp=load_nlp(settings.spacy_model), metrics=metrics,
                     from_beginning=opts.from_beginning, db_retry_seconds=opts.db_retry_seconds,
                     keep_all_events=opts.keep_all_events)
-    worker.install_signal_handlers()
+    worker.install_signal_handlers(opts.shutdown_timeout)
     try:
         return worker.run(until_idle=opts.until_idle, max_articles=opts.max_articles)
     finally:

@@ -7,6 +7,7 @@ that cannot be decoded or extracted go to the dead-letter topic and the batch go
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import threading
@@ -84,16 +85,24 @@ class Worker:
         self._last_lag = 0.0
 
     # -- lifecycle ------------------------------------------------------------
-    def install_signal_handlers(self) -> None:
-        """First SIGTERM/SIGINT: finish the batch, commit, close. Second: exit at once."""
+    def install_signal_handlers(self, shutdown_timeout: float = 30.0) -> None:
+        """First SIGTERM/SIGINT: finish the batch, commit, close (at most ``shutdown_timeout`` seconds).
+
+        A second signal, or the timeout, exits at once: the uncommitted batch is simply redelivered.
+        """
+        def force_exit(code: int, why: str) -> None:
+            self.log.warning(f"{why}: exiting now; the uncommitted batch will be redelivered")
+            os._exit(code)
+
         def handler(signum: int, _frame: Any) -> None:
             if self.stop_event.is_set():
-                self.log.warning("second signal: exiting now; the uncommitted batch will be redelivered")
-                import os
-
-                os._exit(128 + signum)
-            self.log.info("stopping after the current batch", signal=signal.Signals(signum).name)
+                force_exit(128 + signum, "second signal")
+            self.log.info("stopping after the current batch", signal=signal.Signals(signum).name,
+                          timeout_seconds=shutdown_timeout)
             self.stop_event.set()
+            timer = threading.Timer(shutdown_timeout, force_exit, (1, f"not stopped within {shutdown_timeout}s"))
+            timer.daemon = True
+            timer.start()
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)

@@ -87,3 +87,12 @@ def test_contract_shape(nlp) -> None:
     assert ev["source"]["text"] == "Officials" and ev["modality"] == "reported"
     assert ev["date"] == "2024-03-08" and ev["location"]["entity"] == "Gaza"
     assert {m["field"] for e in out["entities"] for m in e["mentions"]} == {"body"}
+
+
+def test_a_doc_without_parse_gives_entities_and_no_crash(nlp) -> None:
+    text = "Anna Virtanen met Tomas Berg in Oslo."
+    with nlp.select_pipes(enable=["tok2vec", "ner"]):
+        doc = nlp(text)
+    ex = extract_doc(doc, Article(id="u", body=text))
+    assert {e.name for e in ex.entities} >= {"Anna Virtanen", "Oslo"}
+    assert all(m.sentence == text for e in ex.entities for m in e.mentions)

@@ -45,6 +45,12 @@ def test_leading_article_and_trailing_possessive_are_cut(nlp) -> None:
     assert mention_texts(doc) == [("Northwind Company", "ORG")]
 
 
+def test_inner_possessive_ends_a_name_but_not_a_company_name(nlp) -> None:
+    doc = tagged(nlp, [("Norway", "B-EVENT"), ("’ ", "I-EVENT"), ("Constitution ", "I-EVENT"), ("Day ", "I-EVENT"),
+                       ("and ", "O"), ("McDonald", "B-ORG"), ("'s ", "I-ORG"), ("Corp", "I-ORG")])
+    assert mention_texts(doc) == [("Constitution Day", "EVENT"), ("McDonald's Corp", "ORG")]
+
+
 def test_unbalanced_bracket_ends_a_name(nlp) -> None:
     doc = tagged(nlp, [("Talks ", "O"), ("in ", "O"), ("Oslo ", "B-GPE"), ("(", "I-GPE"), ("Norway ", "I-GPE"),
                        ("followed", "O"), (".", "O")])
@@ -99,6 +105,13 @@ def test_majority_label_wins_for_one_name(nlp) -> None:
                        ("Kessler", "B-PERSON")])
     ents = canonicalize(doc, find_mentions(doc))
     assert [(e["name"], e["label"], len(e["mentions"])) for e in ents] == [("Kessler", "PERSON", 3)]
+
+
+def test_names_in_capitals_weigh_less_in_the_label_vote(nlp) -> None:
+    doc = tagged(nlp, [("BERGEN ", "B-ORG"), ("WINS ", "O"), ("BERGEN ", "B-ORG"), ("LOSES", "O"), ("\n", "O"),
+                       ("Bergen ", "B-GPE"), ("voted", "O")])
+    ents = canonicalize(doc, find_mentions(doc))
+    assert [(e["name"], e["label"], len(e["mentions"])) for e in ents] == [("Bergen", "GPE", 3)]
 
 
 def test_short_forms_resolve_to_the_fullest_name(nlp) -> None:

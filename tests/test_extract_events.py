@@ -109,6 +109,8 @@ def test_reported_clause_has_its_source(nlp) -> None:
 def test_according_to_makes_a_reported_event(nlp) -> None:
     ev = find(events(nlp, "According to Reuters, Hamas attacked the convoy."), "attack")
     assert (ev.modality, who(ev.source)) == ("reported", "Reuters")
+    ev = find(events(nlp, "Hamas, according to information from Israel, attacked the convoy."), "attack")
+    assert (ev.modality, ev.source.text, ev.source.entity) == ("reported", "Israel", "Israel")
 
 
 def test_time_clause_under_a_modal_is_not_hypothetical(nlp) -> None:
@@ -150,7 +152,7 @@ def test_default_keeps_only_events_with_named_arguments(nlp) -> None:
 
 def test_dateline_is_not_the_subject(nlp) -> None:
     ev = find(events(nlp, "OSLO – Prime Minister Tomas Berg has invited Hamas to talks."), "invite")
-    assert (who(ev.actor), who(ev.target)) == ("Tomas Berg", "Hamas")
+    assert (who(ev.actor), who(ev.target), ev.location) == ("Tomas Berg", "Hamas", None)
 
 
 def test_custom_lexicon_retypes_events(nlp, tmp_path) -> None:
@@ -216,3 +218,9 @@ def test_apposition_becomes_a_role_of_the_person(nlp) -> None:
     ex = extract_doc(nlp(text), Article(id="t", body=text))
     (saleh,) = [e for e in ex.entities if e.name == "Ahmed Saleh"]
     assert saleh.roles == ["head of the rebel army"]
+
+
+def test_plural_role_noun_is_not_one_person(nlp) -> None:
+    evs = events(nlp, "President Anna Virtanen visited Oslo. Officials criticized Hamas.")
+    ev = find(evs, "criticize")
+    assert (ev.actor.text, ev.actor.entity) == ("Officials", None)

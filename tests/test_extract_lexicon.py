@@ -33,6 +33,9 @@ def test_verbs_phrases_and_nouns_are_typed() -> None:
 def test_dropped_final_e_is_repaired_only_for_known_lemmas() -> None:
     lex = default_lexicon()
     assert lex.repair_lemma("fin", "fined") == "fine"
+    assert lex.repair_lemma("hop", "hopes") == "hope"  # on the ignore list: known too
+    assert lex.repair_lemma("hop", "hoping") == "hope"
+    assert lex.repair_lemma("hop", "hopped") == "hop"
     assert lex.repair_lemma("invite", "invited") == "invite"
     assert lex.repair_lemma("walk", "walked") == "walk"
 

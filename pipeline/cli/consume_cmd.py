@@ -25,6 +25,8 @@ from pipeline.cli.common import db_option, handle_errors, kafka_options, metrics
               help="where a new consumer group starts reading")
 @click.option("--retry-seconds", type=float, default=300.0, show_default=True,
               help="how long to retry an unavailable database or broker before giving up on a batch")
+@click.option("--shutdown-timeout", type=float, default=30.0, show_default=True,
+              help="seconds a signalled worker may take to finish its batch before it exits anyway")
 @click.option("--migrate/--no-migrate", default=True, show_default=True,
               help="upgrade the database schema before consuming")
 @click.option("--keep-all-events", is_flag=True, help="store events with no named actor or target too")
@@ -32,7 +34,7 @@ from pipeline.cli.common import db_option, handle_errors, kafka_options, metrics
 def consume(bootstrap_servers: str | None, topic: str | None, database_url: str | None, metrics_port: int | None,
             group: str | None, workers: int, until_idle: float | None, max_articles: int | None,
             batch_size: int | None, spacy_model: str | None, from_beginning: bool, retry_seconds: float,
-            migrate: bool, keep_all_events: bool) -> None:
+            shutdown_timeout: float, migrate: bool, keep_all_events: bool) -> None:
     """Read articles from Kafka, extract entities and events with spaCy, write them to the database.
 
     Each batch is extracted with nlp.pipe and written in one transaction; only then are the
@@ -53,7 +55,8 @@ def consume(bootstrap_servers: str | None, topic: str | None, database_url: str 
     ensure_topic(s)
     ensure_topic(s, dlq_topic(s.topic))
     opts = WorkerOptions(until_idle=until_idle, max_articles=max_articles, keep_all_events=keep_all_events,
-                         from_beginning=from_beginning, db_retry_seconds=retry_seconds)
+                         from_beginning=from_beginning, db_retry_seconds=retry_seconds,
+                         shutdown_timeout=shutdown_timeout)
     if workers > 1:
         sys.exit(supervise(workers, flags, opts))
     stats = run_worker(flags, opts, announce=True)

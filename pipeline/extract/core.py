@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -18,6 +19,7 @@ from pipeline.extract.entities import (
     doc_text,
     find_mentions,
     propagate,
+    sentences,
 )
 from pipeline.extract.events import find_events
 from pipeline.extract.lexicon import Lexicon
@@ -25,7 +27,7 @@ from pipeline.extract.records import Entity, Extraction, Mention
 
 
 def _sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
-    return [(s.start_char, s.end_char) for s in doc.sents]
+    return [(s[2], s[3]) for s in sentences(doc)]
 
 
 def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
@@ -55,9 +57,7 @@ def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
     return Extraction(entities=entities, events=events)
 
 
-def _sentence_lookup(sents: list[tuple[int, int]]):
-    import bisect
-
+def _sentence_lookup(sents: list[tuple[int, int]]) -> Callable[[int, str], str | None]:
     starts = [s for s, _ in sents]
 
     def find(pos: int, text: str) -> str | None:

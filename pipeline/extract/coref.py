@@ -25,8 +25,10 @@ from pipeline.extract.lexicon import Lexicon
 PERSONAL = frozenset({"he", "she", "him", "her"})
 SUBJECTS = frozenset({"nsubj", "nsubjpass"})
 _NP_MODS = frozenset({"det", "amod", "compound", "nmod", "poss", "nummod", "quantmod", "case"})
+# office holders a generic "leader" / "head" / "ruler" can refer to
 _LEADERS = frozenset({"president", "leader", "ruler", "head", "boss", "chief", "premier", "dictator",
-                      "strongman", "autocrat", "chairman", "chairwoman", "commander", "founder"})
+                      "strongman", "autocrat", "chairman", "chairwoman", "commander", "founder", "minister",
+                      "chancellor", "king", "queen", "prince", "emir", "sultan", "governor", "mayor", "ceo"})
 _STOP = frozenset({"the", "a", "an", "of", "his", "her", "its", "their"})
 
 
@@ -112,7 +114,7 @@ class Resolver:
                     if tok.lemma_.lower() in self.lex.role_nouns and role not in ents[found]["roles"]:
                         ents[found]["roles"].append(role)  # the apposition is one of the person's roles
                 lemma = tok.lemma_.lower()
-                if found < 0 and lemma in self.lex.role_nouns:
+                if found < 0 and lemma in self.lex.role_nouns and tok.tag_ not in ("NNS", "NNPS"):
                     found = self._role(tok, lemma, last_seen)
                 if found < 0 and (lemma in self.lex.group_nouns or low in self.lex.group_nouns):
                     found = self._group(tok, lemma, groups)
@@ -164,7 +166,7 @@ class Resolver:
                 continue
             roles = self.roles.get(e, set())
             score = len(words & roles) * 2
-            if lemma in roles or (lemma in _LEADERS and roles & _LEADERS) or roles & self.lex.role_nouns:
+            if lemma in roles or (lemma in _LEADERS and roles & _LEADERS):
                 score += 1
             key = (score, seen)
             if score > 0 and key > best_key:

@@ -64,6 +64,13 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
+def sentences(doc: Doc) -> list[tuple[int, int, int, int]]:
+    """(token start, token end, char start, char end) of each sentence; the whole text when unparsed."""
+    if len(doc) and not (doc.has_annotation("SENT_START") or doc.has_annotation("DEP")):
+        return [(0, len(doc), 0, len(doc_text(doc)))]
+    return [(s.start, s.end, s.start_char, s.end_char) for s in doc.sents]
+
+
 @dataclass
 class RawMention:
     """A cleaned mention while the rules work on it (token span [ts, te), char span [start, end))."""
@@ -188,10 +195,12 @@ def find_mentions(doc: Doc, labels: Iterable[str] = DEFAULT_LABELS, dateline: st
         if ent.label_ not in labels:
             continue
         pieces = _split_pieces(doc, ent.start, ent.end)
-        # an inner possessive ("Belarus’ Independence Day") ends a name: keep what follows it
+        # an inner possessive ("Belarus’ Independence Day") ends a name: keep what follows it; not in
+        # organisations and people named with one ("McDonald's Corp", "Lloyd's of London")
         split = []
+        owned = _POSSESSIVE if ent.label_ not in ("ORG", "PERSON") else frozenset({"'", "’"})
         for a, b in pieces:
-            cut = next((k for k in range(a + 1, b - 1) if doc[k].lower_ in _POSSESSIVE), None)
+            cut = next((k for k in range(a + 1, b - 1) if doc[k].lower_ in owned), None)
             split.append((cut + 1, b) if cut is not None else (a, b))
         for a, b in split:
             a, b = _strip(doc, a, b)
@@ -306,7 +315,10 @@ def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[dict]:
         groups.setdefault(root[name_key(text[m.start:m.end])], []).append(m)
     entities = []
     for r, ms in groups.items():
-        counts = Counter(m.label for m in ms)
+        counts: Counter[str] = Counter()
+        for m in ms:  # the model reads names in capitals ("MOSCOW") badly: they count a third
+            mtext = text[m.start:m.end]
+            counts[m.label] += 1.0 / 3 if mtext.isupper() and len(mtext) > 4 and not m.dateline else 1.0
         top = counts.most_common()
         label = top[0][0]
         if len(top) > 1 and top[0][1] == top[1][1]:

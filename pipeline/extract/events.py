@@ -22,7 +22,7 @@ from spacy.tokens import Doc, Token
 
 from pipeline.extract.coref import Ref, Resolver
 from pipeline.extract.dates import normalize_date
-from pipeline.extract.entities import RawMention, doc_text
+from pipeline.extract.entities import RawMention, doc_text, sentences
 from pipeline.extract.lexicon import Lexicon, default_lexicon
 from pipeline.extract.modality import modality, negated
 from pipeline.extract.records import Event, Span, Trigger
@@ -140,6 +140,19 @@ def _prep_object(tok: Token, preps: tuple[str, ...] | frozenset[str]) -> Token |
     return None
 
 
+_SOURCE_NOUNS = frozenset({"information", "report", "reports", "source", "sources", "data", "statement",
+                           "media", "footage", "intelligence", "estimate", "estimates", "figures"})
+
+
+def _source_noun(tok: Token) -> Token:
+    """"information from Russia" -> Russia: who a reported clause comes from."""
+    if tok.lower_ in _SOURCE_NOUNS:
+        inner = _prep_object(tok, ("from", "of", "by"))
+        if inner is not None:
+            return inner
+    return tok
+
+
 def _head_noun(tok: Token | None) -> Token | None:
     """"a number of records" -> records: the noun a quantity word counts."""
     if tok is not None and tok.lemma_.lower() in _QUANTITY_HEADS:
@@ -192,7 +205,7 @@ class _Builder:
             elif p == NOUN:
                 self.nouns.append(i)
         self.clause_of = _clause_heads(doc, self.is_trigger)
-        self.sents = [(s.start, s.end, s.start_char, s.end_char) for s in doc.sents]
+        self.sents = sentences(doc)
         self._sent_starts = [s[0] for s in self.sents]
         # date expressions and places per clause, in text order
         self.dates: dict[int, tuple[str, int]] = {}
@@ -203,7 +216,7 @@ class _Builder:
                     self.dates[head] = (self._date_text(ent.start, ent.end), ent.root.i)
         self.places: dict[int, list[RawMention]] = {}
         for m in mentions:
-            if m.entity >= 0 and entities[m.entity]["label"] in _PLACES:
+            if m.entity >= 0 and entities[m.entity]["label"] in _PLACES and not m.dateline:
                 head = self.clause_of[m.te - 1]
                 if head >= 0:
                     self.places.setdefault(head, []).append(m)
@@ -288,7 +301,7 @@ class _Builder:
                                         end=trig_end.idx + len(trig_end.text)),
             actor=self.span(actor), target=self.span(target), location=self.span(location),
             date=day, date_text=day_text, negated=negated(verb), modality=mod, sentence=sentence,
-            source=self.span(self.resolver.ref(source_tok)) if source_tok is not None else None)
+            source=self.span(self.resolver.ref(_source_noun(source_tok))) if source_tok is not None else None)
         return k, event
 
     def noun_event(self, noun: Token) -> tuple[int, Event] | None:

@@ -70,7 +70,8 @@ class Lexicon:
         if lemma in self.verbs or lemma in self.ignore or lemma in self.reporting:
             return lemma
         fixed = lemma + "e"
-        if fixed in self.verbs and form.startswith(fixed[:-1]):
+        known = fixed in self.verbs or fixed in self.ignore or fixed in self.reporting
+        if known and (form.startswith(fixed) or form == lemma + "ing"):  # fined, fines, fining; not hopped
             return fixed
         return lemma
 
