@@ -129,7 +129,8 @@ class ArticleProducer:
                 return
             self.stats.sent += 1
             self.metrics.articles_produced.labels(source).inc()
-            self.metrics.produce_latency.observe(time.monotonic() - started)
+            latency = msg.latency()  # measured by librdkafka: right even when this callback is served late
+            self.metrics.produce_latency.observe(latency if latency is not None else time.monotonic() - started)
             if self._store is not None:
                 self._store.add(article.id)
             if on_done is not None:

@@ -41,6 +41,12 @@ def test_paragraph_breaks_start_sentences(nlp) -> None:
         "Budget talks stall in Oslo", "Anna Virtanen met Tomas Berg on Monday.", "The talks failed."]
 
 
+def test_windows_line_ends_break_paragraphs_too(nlp) -> None:
+    doc = nlp("the talks in oslo went on and on\r\n\r\nthe deal with berg failed on monday")
+    assert [s.text.strip() for s in doc.sents] == ["the talks in oslo went on and on",
+                                                    "the deal with berg failed on monday"]
+
+
 def test_hard_wrapped_lines_are_left_to_the_parser(nlp) -> None:
     doc = nlp("Anna Virtanen met the leaders of the\nopposition in Oslo on Monday.")
     assert len(list(doc.sents)) == 1

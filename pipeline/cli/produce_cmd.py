@@ -139,7 +139,7 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
                 break
             # With --follow the loop turns every second (feeds are polled when due); else at the next poll.
             wait = FOLLOW_SCAN_SECONDS if follower is not None else next_feed_poll - time.monotonic()
-            time.sleep(max(0.05, wait))
+            producer.poll(max(0.05, wait))  # serve delivery callbacks while waiting
     except KeyboardInterrupt:
         interrupted = True
         click.echo("stopping: flushing what was queued", err=True)

@@ -35,7 +35,7 @@ def paragraph_breaks(doc: Doc) -> Doc:
         nxt = doc[i + 1]
         if nxt.is_space:
             continue
-        if "\n\n" in tok.text or "\n\n" in doc[i - 1].text_with_ws:
+        if tok.text.count("\n") >= 2:  # a blank line, also as \r\n\r\n
             nxt.is_sent_start = True
             continue
         prev = doc[i - 1]
