@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import Message
 
@@ -18,7 +18,7 @@ class DeadLetters:
         self._failed: list[str] = []
 
     def send(self, msg: Message, *, error_class: str, reason: str, attempts: int = 1) -> None:
-        headers: list[tuple[str, Any]] = list(msg.headers() or [])
+        headers: list[tuple[str, Any]] = list(cast(list[tuple[str, Any]], msg.headers() or []))
         headers += [
             ("dlq.error.class", error_class.encode()),
             ("dlq.error.message", reason.encode("utf-8", "replace")[:4000]),

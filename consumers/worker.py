@@ -7,6 +7,7 @@ that cannot be decoded or extracted go to the dead-letter topic and the batch go
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -30,7 +31,6 @@ from pipeline.metrics import Metrics
 from pipeline.parsing.language import detect_language
 from pipeline.retry import retry
 from pipeline.store.writer import Position, write_batch
-
 
 T = TypeVar("T")
 
@@ -59,6 +59,11 @@ def is_english(article: Article) -> bool:
     if article.language is None:
         article.language = detect_language(article.body)
     return article.language in (None, "en")
+
+
+def _position(msg: Message) -> Position:
+    """Where a consumed message came from (a consumed message always has all three)."""
+    return Position(str(msg.topic()), int(msg.partition() or 0), int(msg.offset() or 0))
 
 
 def _origin(msg: Message) -> str:
@@ -147,10 +152,8 @@ class Worker:
         return self.stats
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # already closed
             self._consumer.close()
-        except RuntimeError:  # already closed
-            pass
 
     def _is_error(self, msg: Message) -> bool:
         err = msg.error()
@@ -184,7 +187,7 @@ class Worker:
         t2 = time.monotonic()
         m.stage_duration.labels("nlp").observe(t2 - t1)
 
-        items = [(art, ext, Position(msg.topic(), msg.partition(), msg.offset())) for msg, art, ext in results]
+        items = [(art, ext, _position(msg)) for msg, art, ext in results]
         if items:
             written = self._with_retry("database", lambda: write_batch(self.engine, items,
                                                                        extractor_version=EXTRACTOR_VERSION))
@@ -276,8 +279,9 @@ class Worker:
     def _commit(self, msgs: list[Message]) -> None:
         last: dict[tuple[str, int], int] = {}
         for msg in msgs:
-            key = (msg.topic(), msg.partition())
-            last[key] = max(last.get(key, -1), msg.offset())
+            pos = _position(msg)
+            key = (pos.topic, pos.partition)
+            last[key] = max(last.get(key, -1), pos.offset)
         offsets = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
         try:
             self._consumer.commit(offsets=offsets, asynchronous=False)

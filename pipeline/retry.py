@@ -41,9 +41,7 @@ def retry(fn: Callable[[], T], *, deadline: float, base: float = 0.2, cap: float
           should_stop: Callable[[], bool] | None = None) -> T:
     """Call ``fn`` until it succeeds, a non-retriable error is raised, or ``deadline`` seconds pass."""
     end = time.monotonic() + deadline
-    attempt = 0
-    for delay in backoff_delays(base, cap):
-        attempt += 1
+    for attempt, delay in enumerate(backoff_delays(base, cap), start=1):
         try:
             return fn()
         except BaseException as exc:

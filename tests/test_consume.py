@@ -162,5 +162,5 @@ def test_a_running_consumer_serves_its_metrics(kafka_settings: Settings, db_url:
         assert "newsstream_messages_consumed_total 1.0" in page
         assert 'newsstream_build_info{spacy_model="en_core_web_sm"' in page
     finally:
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-2000:]

@@ -27,17 +27,17 @@ def run(*args: str, env: dict[str, str] | None = None):
 def test_upgrade_creates_the_tables_and_current_reports_head(blank_db_url: str) -> None:
     result = run("upgrade", "--database-url", blank_db_url)
     assert result.exit_code == 0, result.output
-    assert "upgraded to 0002" in result.output
+    assert "upgraded to 0003" in result.output
     assert {"articles", "entities", "entity_aliases", "mentions", "events"} <= tables(blank_db_url)
     result = run("current", "--database-url", blank_db_url)
-    assert result.exit_code == 0 and result.output.strip().endswith("0002 (head)")
+    assert result.exit_code == 0 and result.output.strip().endswith("0003 (head)")
 
 
 def test_downgrade_defaults_to_one_step(db_url: str) -> None:
     result = run("downgrade", "--database-url", db_url)
     assert result.exit_code == 0, result.output
-    assert "downgraded to 0001" in result.output
-    assert "head is 0002" in run("current", "--database-url", db_url).output
+    assert "downgraded to 0002" in result.output
+    assert "head is 0003" in run("current", "--database-url", db_url).output
     result = run("downgrade", "--revision", "base", "--database-url", db_url)
     assert result.exit_code == 0 and "downgraded to base" in result.output
     assert tables(db_url) <= {"alembic_version"}

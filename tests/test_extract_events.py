@@ -224,3 +224,8 @@ def test_plural_role_noun_is_not_one_person(nlp) -> None:
     evs = events(nlp, "President Anna Virtanen visited Oslo. Officials criticized Hamas.")
     ev = find(evs, "criticize")
     assert (ev.actor.text, ev.actor.entity) == ("Officials", None)
+
+
+def test_prepositional_verb_from_the_lexicon(nlp) -> None:
+    ev = find(events(nlp, "Maria Lopez called for sanctions against Hamas."), "call for")
+    assert (ev.type, ev.trigger.text, who(ev.actor)) == ("REQUEST", "called for", "Maria Lopez")

@@ -23,20 +23,20 @@ def schema(url: str) -> tuple[set[str], set[str]]:
 
 def test_upgrade_downgrade_upgrade_round_trip(blank_db_url: str) -> None:
     assert current(blank_db_url) is None
-    assert upgrade(blank_db_url) == head() == "0002"
+    assert upgrade(blank_db_url) == head() == "0003"
     assert schema(blank_db_url) == (TABLES, set(VIEWS))
     assert downgrade(blank_db_url, "base") is None
     assert schema(blank_db_url) == (set(), set())
     assert current(blank_db_url) is None
-    assert upgrade(blank_db_url, "head") == "0002"
+    assert upgrade(blank_db_url, "head") == "0003"
     assert schema(blank_db_url) == (TABLES, set(VIEWS))
-    assert current(blank_db_url) == "0002"
+    assert current(blank_db_url) == "0003"
 
 
 def test_one_step_down_removes_only_the_views(db_url: str) -> None:
-    assert downgrade(db_url, "-1") == "0001"
+    assert downgrade(db_url, "0001") == "0001"
     assert schema(db_url) == (TABLES, set())
-    assert upgrade(db_url) == "0002"
+    assert upgrade(db_url) == "0003"
 
 
 def test_migrations_match_the_models(db_url: str) -> None:

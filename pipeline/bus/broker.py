@@ -7,6 +7,7 @@ runs as one combined broker + controller on 127.0.0.1. Knows nothing of SQL or s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -262,10 +263,8 @@ class LocalBroker:
 
 def _reap(pid: int) -> None:
     """Collect the exit status when the broker is our own child (tests start it in-process)."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 if __name__ == "__main__":  # pragma: no cover - debugging aid

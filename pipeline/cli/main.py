@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pipeline import __version__
+from pipeline.cli.bench_cmd import bench
 from pipeline.cli.broker_cmd import broker
 from pipeline.cli.consume_cmd import consume
 from pipeline.cli.db_cmd import db
@@ -12,6 +13,7 @@ from pipeline.cli.demo_cmd import summary
 from pipeline.cli.extract_cmd import extract
 from pipeline.cli.ingest_cmd import serve_ingest
 from pipeline.cli.produce_cmd import produce
+from pipeline.cli.query_cmd import query
 from pipeline.cli.reprocess_cmd import reprocess
 from pipeline.cli.topics_cmd import topics
 
@@ -26,5 +28,5 @@ def cli() -> None:
     """
 
 
-for command in (broker, topics, db, produce, serve_ingest, consume, reprocess, extract, summary):
+for command in (broker, topics, db, produce, serve_ingest, consume, reprocess, extract, summary, query, bench):
     cli.add_command(command)

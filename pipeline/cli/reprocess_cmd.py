@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -34,7 +35,7 @@ def reprocess(database_url: str | None, since: datetime | None, source: str | No
     s = settings(database_url=database_url, spacy_model=spacy_model)
     engine = make_engine(s.database_url_with_password())
     day = since.date() if since else None
-    kw = {"since": day, "source": source, "outdated_only": outdated, "batch_size": batch_size,
+    kw: dict[str, Any] = {"since": day, "source": source, "outdated_only": outdated, "batch_size": batch_size,
           "keep_all_events": keep_all_events}
     show = sys.stderr.isatty() if progress is None else progress
     if show:

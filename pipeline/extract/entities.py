@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from spacy.tokens import Doc
 
@@ -313,13 +314,14 @@ def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[dict]:
     groups: dict[str, list[RawMention]] = {}
     for m in mentions:
         groups.setdefault(root[name_key(text[m.start:m.end])], []).append(m)
-    entities = []
+    entities: list[dict[str, Any]] = []
     for r, ms in groups.items():
-        counts: Counter[str] = Counter()
+        counts: dict[str, float] = {}
         for m in ms:  # the model reads names in capitals ("MOSCOW") badly: they count a third
             mtext = text[m.start:m.end]
-            counts[m.label] += 1.0 / 3 if mtext.isupper() and len(mtext) > 4 and not m.dateline else 1.0
-        top = counts.most_common()
+            weight = 1.0 / 3 if mtext.isupper() and len(mtext) > 4 and not m.dateline else 1.0
+            counts[m.label] = counts.get(m.label, 0.0) + weight
+        top = sorted(counts.items(), key=lambda kv: -kv[1])  # stable: ties keep first-seen order
         label = top[0][0]
         if len(top) > 1 and top[0][1] == top[1][1]:
             label = majority[r]
@@ -389,8 +391,8 @@ def propagate(doc: Doc, mentions: list[RawMention], entities: list[dict]) -> lis
         i = j
     if not added:
         return mentions
-    for ent in entities:
-        ent["mentions"].sort(key=lambda m: m.start)
+    for entity in entities:
+        entity["mentions"].sort(key=lambda m: m.start)
     return sorted(mentions + added, key=lambda m: m.start)
 
 
@@ -451,6 +453,6 @@ def acronyms(doc: Doc, mentions: list[RawMention], entities: list[dict], labels:
         added.append(m)
     if not added:
         return mentions
-    for ent in entities:
-        ent["mentions"].sort(key=lambda m: m.start)
+    for entity in entities:
+        entity["mentions"].sort(key=lambda m: m.start)
     return sorted(mentions + added, key=lambda m: m.start)

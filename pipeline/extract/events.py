@@ -268,6 +268,13 @@ class _Builder:
                 ptype, phrase = t, p
                 if obj.i == trig_end.i + 1:
                     trig_end = obj
+        if phrase is None:  # a prepositional verb listed as such: "call for", "work with"
+            for c in verb.children:
+                if c.dep_ == "prep" and f"{lemma} {c.lower_}" in lex.verbs:
+                    ptype, phrase = lex.verbs[f"{lemma} {c.lower_}"], f"{lemma} {c.lower_}"
+                    if c.i == verb.i + 1:
+                        trig_end = c
+                    break
         if ptype is None or (ptype == "OTHER" and phrase is None):
             ptype, _ = lex.verb_type(lemma)
         if phrase is None and lemma in lex.ignore:

@@ -54,6 +54,13 @@ class ArticleRow(Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
+    # 0003: trigram indexes serving ILIKE '%text%', created on PostgreSQL only (with pg_trgm). The
+    # column is given as an expression: Alembic cannot compare those on SQLite, where they are absent.
+    __table_args__ = tuple(
+        sa.Index(f"ix_articles_{col}_trgm", sa.literal_column(col), postgresql_using="gin",
+                 postgresql_ops={col: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+        for col in ("title", "body"))
+
 
 class EntityRow(Base):
     __tablename__ = "entities"
@@ -81,6 +88,7 @@ class MentionRow(Base):
         sa.UniqueConstraint("article_id", "field", "start", "end"),
         sa.CheckConstraint('start >= 0 AND "end" >= start', name="span"),
         sa.Index(None, "entity_id", "article_id"),
+        sa.Index(None, "article_id", "entity_id"),  # 0003: co-occurrence, top entities by date
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)

@@ -1,0 +1,63 @@
+"""``query events``: who did what to whom, by actor, target, type, modality and publication date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from pipeline.store.db import translate_errors
+from pipeline.store.models import MODALITIES, articles, entities, events
+from pipeline.store.query.filters import ANY_TIME, Period, entity_ids, newest
+
+EVENT_COLUMNS = ["published", "type", "actor", "trigger", "target", "location", "event_date", "modality",
+                 "negated", "article_id"]
+
+
+def events_select() -> sa.Select[Any]:
+    """Events with names instead of ids (the columns of EVENT_COLUMNS), joined to their article."""
+    actor, target, loc = entities.alias("actor"), entities.alias("target"), entities.alias("loc")
+    e = events.c
+    return (sa.select(articles.c.published_date.label("published"), e.type,
+                      sa.func.coalesce(actor.c.name, e.actor_text).label("actor"),
+                      e.trigger_text.label("trigger"),
+                      sa.func.coalesce(target.c.name, e.target_text).label("target"),
+                      sa.func.coalesce(loc.c.name, e.location_text).label("location"),
+                      e.date.label("event_date"), e.modality, e.negated, e.article_id)
+            .select_from(events)
+            .join(articles, articles.c.id == e.article_id)
+            .outerjoin(actor, actor.c.id == e.actor_id)
+            .outerjoin(target, target.c.id == e.target_id)
+            .outerjoin(loc, loc.c.id == e.location_id))
+
+
+def run_events(conn: sa.Connection, q: sa.Select[Any], limit: int) -> list[dict[str, Any]]:
+    return newest(conn, q, articles.c.published_date, [events.c.article_id, events.c.seq], limit)
+
+
+def search_events(engine: Engine, *, actor: str | None = None, target: str | None = None,
+                  type_: str | None = None, modality: str | None = None, period: Period = ANY_TIME,
+                  include_negated: bool = True, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest events matching every filter given (combined with AND).
+
+    ``actor`` / ``target``: names through the alias table; ``type_``: a PLOVER type, any case;
+    ``modality``: asserted | hypothetical | reported. ``actor``/``target``/``location`` show the
+    entity's name, else the text the extractor saw. Raises UnknownEntity.
+    """
+    if modality is not None and modality not in MODALITIES:
+        raise ValueError(f"modality must be one of {', '.join(MODALITIES)}")
+    q = events_select()
+    with translate_errors(str(engine.url)), engine.connect() as conn:
+        if actor is not None:
+            q = q.where(events.c.actor_id.in_(entity_ids(conn, actor)))
+        if target is not None:
+            q = q.where(events.c.target_id.in_(entity_ids(conn, target)))
+        if type_ is not None:
+            q = q.where(events.c.type == type_.strip().upper())
+        if modality is not None:
+            q = q.where(events.c.modality == modality)
+        if not include_negated:
+            q = q.where(events.c.negated.is_(False))
+        q = q.where(*period.where())
+        return run_events(conn, q, limit)

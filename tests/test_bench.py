@@ -1,0 +1,75 @@
+"""`newsstream bench` keeps working: a short run on a few articles writes every section.
+
+Never asserts speed (a benchmark is not a test): only that each figure is there and positive.
+The bench starts its own Kafka broker and PostgreSQL server (the path `make bench` takes), so this
+test covers their start-up too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLES
+from tests.fixtures_pg import find_pg_bin
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
+
+
+def _positive(value: object, what: str) -> None:
+    assert isinstance(value, (int, float)) and value > 0, f"{what}: {value!r}"
+
+
+def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
+    missing = [what for what, ok in (("PostgreSQL server binaries (apt-get install postgresql)", find_pg_bin()),
+                                     ("java (apt-get install openjdk-17-jre-headless)", shutil.which("java")))
+               if not ok]
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the bench test must run in CI: missing {', '.join(missing)}")
+        pytest.skip(f"missing {', '.join(missing)}")
+    out = tmp_path / "bench.json"
+    res = subprocess.run([sys.executable, "-m", "pipeline.cli", "bench", "--corpus", str(SAMPLES), "--limit", "20",
+                          "--workers", "2", "--producer-articles", "200", "--latency-seconds", "3",
+                          "--json", str(out)], capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-4000:]
+    data = json.loads(out.read_text())
+    n = data["corpus"]["articles"]
+    assert n > 0
+
+    bare = data["bare"]
+    for key in ("one_process", "n_process"):
+        assert bare[key]["articles"] == n
+        _positive(bare[key]["articles_per_s"], f"bare {key}")
+    assert bare["n_process"]["processes"] == 2
+    _positive(data["extract"]["articles_per_s"], "extract")
+    _positive(data["producer"]["articles_per_s"], "producer")
+
+    e2e = data["e2e"]
+    assert set(e2e) == {"sqlite-1w", "sqlite-2w", "postgresql-1w", "postgresql-2w"}
+    for label, run in e2e.items():
+        assert run["articles"] == n, label
+        _positive(run["articles_per_s"], label)
+        assert len(run["per_worker"]) == run["workers"]
+        for w in run["per_worker"]:
+            _positive(w["peak_rss_mb"], f"{label} worker {w['worker']} peak RSS")
+            assert set(w["stage_seconds"]) == {"decode", "nlp", "db_write", "commit"}
+        _positive(sum(w["stage_seconds"]["nlp"] for w in run["per_worker"]), f"{label} nlp seconds")
+
+    lat = data["latency"]
+    _positive(lat["offered_rate_per_s"], "offered rate")
+    assert lat["observations"] == lat["articles"] > 0
+    for q in ("p50_s", "p95_s", "p99_s"):
+        _positive(lat[q], q)
+
+    ratios = data["ratios"]
+    for key in ("extract", "producer", "e2e_sqlite-1w", "e2e_postgresql-2w"):
+        _positive(ratios[key]["x_bare_1proc"], f"ratio {key}")
+    assert {t["target"] for t in data["targets"]} >= {"producer articles/s", "worker peak RSS (MB)"}
+    assert "| 1. bare `nlp.pipe`" in res.stdout  # the table
