@@ -7,6 +7,7 @@ and their figures come from their own /metrics and their own logs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -84,10 +85,8 @@ class TempPostgres:
         return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{db}"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # best effort at teardown
             self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", "60")
-        except Exception:  # noqa: BLE001 - best effort at teardown
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -108,12 +107,10 @@ def drop_database(server_url: str, name: str) -> None:
     from sqlalchemy.engine import make_url
 
     u = make_url(server_url)
-    try:
-        with psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-                             dbname=u.database or "postgres", autocommit=True, connect_timeout=10) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    except Exception:  # noqa: BLE001 - best effort at teardown
-        pass
+    with contextlib.suppress(Exception), psycopg.connect(  # best effort at teardown
+            host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+            dbname=u.database or "postgres", autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # -- /metrics and /proc -------------------------------------------------------------------------------
@@ -266,8 +263,8 @@ class Consumers:
         return n
 
     def wait_handled(self, expected: int, timeout: float) -> None:
-        """Until ``expected`` messages were handled; meanwhile notes each worker's CPU time when it
-        first owns partitions (its model is loaded by then), so that start-up can be left out."""
+        """Until ``expected`` messages were handled; notes each worker's CPU time when it first owns
+        partitions (its model is loaded by then) unless wait_assigned did, so start-up is left out."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             pages = self.pages()
@@ -291,6 +288,8 @@ class Consumers:
             pages = self.pages()
             if pages and all(total(p, "newsstream_rebalances_total", kind="assign") >= 1 for p in pages):
                 time.sleep(3.0)
+                for i, pid in self.pids.items():  # model loaded, group settled: CPU from here is the work
+                    self.cpu_at_assign[i] = cpu_seconds(pid) or 0.0
                 return
             time.sleep(0.3)
         raise RuntimeError("consumer workers were not assigned partitions in time")

@@ -11,8 +11,9 @@ Stages (``--stages``, comma-separated; all by default):
 * ``extract``  the extraction layer alone, in 1 process: ``load_nlp`` + ``extract_articles``;
 * ``producer`` ``ArticleProducer.send`` of parsed articles until the broker acknowledged all
                (the corpus cycled with new ids up to ``--producer-articles``); parsing timed apart;
-* ``e2e``      the topic filled first, then ``newsstream consume --workers W`` (W = 1 and N) into a
-               fresh SQLite file and a fresh PostgreSQL database; throughput from the first consumed
+* ``e2e``      ``newsstream consume --workers W`` (W = 1 and N) started on a fresh topic, into a fresh
+               SQLite file and a fresh PostgreSQL database; once every worker owns its partitions the
+               corpus is produced in one burst; throughput from the first consumed
                message to the last offset commit, read from the workers' "batch committed" log lines
                (timestamp after the commit, minus the batch's ``seconds`` for the first one). Peak
                memory per worker from /proc/PID/status VmHWM and the stage sums of
@@ -188,14 +189,20 @@ def _count_articles(url: str) -> int:
 
 def run_consumers(bootstrap: str, database_url: str, articles: list[Any], workers: int, partitions: int,
                   workdir: Path, label: str, batch_size: int | None) -> dict[str, Any]:
-    """Fill a fresh topic, then let W workers drain it into ``database_url``; figures from logs, /metrics, /proc."""
+    """W workers started on a fresh topic and settled in their partitions, then every article produced at
+    once (a burst): they drain it into ``database_url``. Figures from their logs, /metrics and /proc.
+
+    Workers that join while the first one already consumes would measure the group's start-up (the
+    first worker takes every partition until the rebalance), not the pipeline: hence the burst after.
+    """
     topic = new_topic(bootstrap, partitions)
-    produce(bootstrap, topic, articles)
     cons = infra.Consumers.start(bootstrap=bootstrap, topic=topic, group=f"bench.{uuid.uuid4().hex[:8]}",
                                  database_url=database_url, workers=workers, batch_size=batch_size,
                                  log_path=workdir / f"consume-{label}.log")
     try:
         cons.wait_ready()
+        cons.wait_assigned()
+        produce(bootstrap, topic, articles)
         cons.wait_handled(len(articles), timeout=120 + 3.0 * len(articles))
         pages = cons.pages()  # after the last commit, before the workers exit
         mem = {i: infra.vm_hwm_mb(pid) for i, pid in sorted(cons.pids.items())}
@@ -209,21 +216,21 @@ def run_consumers(bootstrap: str, database_url: str, articles: list[Any], worker
     ends = [infra.iso_seconds(b["timestamp"]) for b in batches]
     window = max(ends) - min(starts)
     stored = _count_articles(database_url)
-    per_worker = []
+    per_worker: list[dict[str, Any]] = []
+    cpus: list[float | None] = []
     for i, page in enumerate(pages):
         sums = {st: infra.total(page, "newsstream_stage_duration_seconds_sum", stage=st) for st in infra.STAGES}
         busy = sum(sums.values())
         c_end, c_start = cpu.get(i), cons.cpu_at_assign.get(i)
+        cpus.append((c_end - c_start) if c_end is not None and c_start is not None else None)
         per_worker.append({
-            "worker": i, "pid": cons.pids.get(i), "peak_rss_mb": mem.get(i),
-            "cpu_seconds": (c_end - c_start) if c_end is not None and c_start is not None else None,
+            "worker": i, "pid": cons.pids.get(i), "peak_rss_mb": mem.get(i), "cpu_seconds": cpus[-1],
             "articles": infra.total(page, "newsstream_articles_processed_total"),
             "batches": infra.total(page, "newsstream_batch_size_messages_count"),
             "stage_seconds": sums,
             "stage_share": {st: (v / busy if busy else 0.0) for st, v in sums.items()},
             "busy_share_of_window": busy / window if window > 0 else 0.0})
-    cpus = [w["cpu_seconds"] for w in per_worker]
-    cpu_total = sum(cpus) if cpus and None not in cpus else None
+    cpu_total = sum(c for c in cpus if c is not None) if cpus and None not in cpus else None
     return {"workers": workers, "partitions": partitions, "articles": stored, "batches": len(batches),
             "cpu_seconds": cpu_total, "articles_per_cpu_s": _rate(stored, cpu_total) if cpu_total else None,
             "seconds": window, "articles_per_s": _rate(stored, window), "exit_code": code,
@@ -441,7 +448,7 @@ def render(result: dict[str, Any]) -> str:
         row(f"1. bare `nlp.pipe`, full pipeline, n_process={n}", bare["n_process"])
     if "extract" in result:
         row("2. extraction layer (`load_nlp` + `extract_articles`), 1 process", result["extract"])
-    for label, r in result.get("e2e", {}).items():
+    for r in result.get("e2e", {}).values():
         row(f"3. end to end, {r['backend']}, {r['workers']} worker(s)", r)
     if "producer" in result:
         row("4. producer alone (send until acknowledged)", result["producer"])

@@ -72,7 +72,12 @@ def show(rows: list[dict[str, Any]], fmt: str, *, title: str, columns: list[str]
 
 @click.group()
 def query() -> None:
-    """Query the stored articles, entities and events (names match aliases, any case)."""
+    """Query the stored articles, entities and events (names match aliases, any case).
+
+    \b
+    Dates are publication dates (YYYY-MM-DD, inclusive). A NAME that no entity has: one line
+    on stderr and exit code 1. Filters that match nothing: an empty result, a note on stderr.
+    """
 
 
 @query.command()
@@ -82,7 +87,7 @@ def query() -> None:
 @click.option("--section", help="section contains this text (any case)")
 @_period
 @click.option("--text", help="title or body contains this text (any case; % and _ are plain characters)")
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="at most this many rows")
 @_common
 @handle_errors
 def articles(entity: str | None, label: str | None, source: str | None, section: str | None,
@@ -123,7 +128,7 @@ def entities(top: int, label: str | None, since: datetime | None, until: datetim
 @click.option("--modality", type=click.Choice(["asserted", "hypothetical", "reported"]))
 @click.option("--no-negated", is_flag=True, help="leave out negated events")
 @_period
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="at most this many rows")
 @_common
 @handle_errors
 def events(actor: str | None, target: str | None, type_: str | None, modality: str | None, no_negated: bool,

@@ -12,7 +12,7 @@ from pipeline.store.db import translate_errors
 from pipeline.store.models import articles, mentions
 from pipeline.store.query.filters import ANY_TIME, Period, contains, entity_ids, newest
 
-WINDOWS = (7, 60)  # text search tries the newest 7, then 60 days before the whole period
+WINDOWS = (7,)  # text search looks in the newest 7 days of the period before the whole period
 ARTICLE_COLUMNS = ["published", "source", "section", "title", "id", "url"]
 
 
