@@ -278,7 +278,7 @@ class Consumers:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"consume exited with {self.proc.returncode} before handling {expected} "
                                    "messages:\n" + "\n".join(self.lines()[-20:]))
-            time.sleep(0.2)
+            time.sleep(0.5)  # scraping is cheap, but the workers share the cores with this process
         raise RuntimeError(f"consumers did not handle {expected} messages within {timeout:.0f}s")
 
     def wait_assigned(self, timeout: float = 60.0) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -297,7 +298,11 @@ def run(opts: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         result["extract"] = stage_extract(articles, log)
 
     needs_kafka = {"producer", "e2e", "latency"} & set(stages)
-    workdir = Path(tempfile.mkdtemp(prefix="newsstream-bench-"))
+    if opts.workdir:
+        workdir = Path(opts.workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="newsstream-bench-"))
     result["workdir"] = str(workdir)
     broker = pg = None
     try:
@@ -355,8 +360,11 @@ def run(opts: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
     finally:
         if broker is not None:
             broker.stop()
+            shutil.rmtree(workdir / "kafka", ignore_errors=True)
         if pg is not None:
             pg.stop()
+        for db in workdir.glob("*.db*"):  # the workers' logs stay, for a look at the batches
+            db.unlink(missing_ok=True)
     result["ratios"] = ratios(result)
     result["targets"] = targets(result)
     result["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -500,6 +508,7 @@ def add_options(add: Callable[..., Any]) -> None:
     add("--rate", type=float, help="offered rate for the latency stage (default: half the measured maximum)")
     add("--latency-seconds", type=float, default=30.0, help="how long to offer that rate")
     add("--json", dest="json_path", help="write the results as JSON to this path")
+    add("--workdir", help="where the broker, databases and worker logs go (default: a new temp dir)")
 
 
 def main(argv: list[str] | None = None, opts: argparse.Namespace | None = None) -> int:

@@ -21,8 +21,10 @@ from pipeline.store.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FIRST = ["Maria", "Jonas", "Aisha", "Pavel", "Lena", "Tomas", "Ingrid", "Kofi", "Elena", "Rafael", "Yuki", "Omar"]
-LAST = ["Novak", "Berg", "Okafor", "Lindqvist", "Moreau", "Castillo", "Haddad", "Petrov", "Schmidt", "Tanaka"]
+# Every person has a surname of their own and is always named in full, so which entity row a name
+# joins never depends on the order articles arrive in (see README, Guarantees: short names).
+PEOPLE = ["Maria Novak", "Jonas Berg", "Aisha Okafor", "Pavel Lindqvist", "Lena Moreau", "Tomas Castillo",
+          "Ingrid Haddad", "Kofi Petrov", "Elena Schmidt", "Rafael Tanaka", "Yuki Adeyemi", "Omar Kowalski"]
 ORGS = ["the European Commission", "the World Bank", "Siemens", "the United Nations", "NATO", "Reuters",
         "the Red Cross", "Volkswagen", "the African Union", "Greenpeace"]
 PLACES = ["Berlin", "Lagos", "Warsaw", "Lisbon", "Nairobi", "Oslo", "Madrid", "Cairo", "Seoul", "Lima", "Kyiv",
@@ -38,14 +40,14 @@ def synthetic_articles(n: int, *, seed: int = 7, paragraphs: int = 1) -> list[Ar
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        a, b = f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        a, b = rng.sample(PEOPLE, 2)
         place = rng.choice(PLACES)
         paras = []
         for _ in range(paragraphs):
             org, other = rng.choice(ORGS), rng.choice(PLACES)
             paras.append(f"{a}, a spokesperson for {org}, {rng.choice(VERBS)} {b} in {place} on "
                          f"{rng.choice(DAYS)}. The talks in {place} followed a week of protests in {other}, "
-                         f"officials said. {b.split()[1]} said the plan would cost {rng.randint(2, 900)} million "
+                         f"officials said. {b} said the plan would cost {rng.randint(2, 900)} million "
                          f"euros. {ORG_SUBJECT(rng.choice(ORGS))} {rng.choice(VERBS)} {a} in {other}.")
         paras.append(f"Report number {i} was filed by desk {rng.randint(1000, 9999)}.")
         out.append(Article.build(body="\n\n".join(paras), title=f"{a.split()[1]} and {b.split()[1]} in {place}",

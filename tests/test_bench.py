@@ -37,7 +37,8 @@ def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     res = subprocess.run([sys.executable, "-m", "pipeline.cli", "bench", "--corpus", str(SAMPLES), "--limit", "20",
                           "--workers", "2", "--producer-articles", "200", "--latency-seconds", "3",
-                          "--json", str(out)], capture_output=True, text=True, timeout=900, cwd=ROOT)
+                          "--json", str(out), "--workdir", str(tmp_path / "work")],
+                         capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert res.returncode == 0, res.stderr[-4000:]
     data = json.loads(out.read_text())
     n = data["corpus"]["articles"]

@@ -41,6 +41,9 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
               help="how long the latency stage offers that rate")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
               help="write every figure as JSON to this path")
+@click.option("--workdir", type=click.Path(file_okay=False),
+              help="where the broker, the databases and the workers' logs go (default: a new temp dir; "
+                   "the logs are kept)")
 @handle_errors
 def bench(**options: object) -> None:
     """Measure, in one run: bare spaCy nlp.pipe (1 and N processes), the extraction layer, the
