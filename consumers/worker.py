@@ -136,20 +136,28 @@ class Worker:
                     want = min(want, max_articles - self.stats.consumed)
                     if want <= 0:
                         break
-                msgs = self._consumer.consume(num_messages=want, timeout=0.5)
-                msgs = [m for m in msgs if not self._is_error(m)]
+                msgs = [m for m in self._poll(want) if not self._is_error(m)]
                 if msgs:
                     self.process_batch(msgs)
                     last_message = time.monotonic()
                     if on_batch:
                         on_batch(self.stats)
-                elif until_idle is not None and time.monotonic() - last_message > until_idle:
+                    continue
+                if until_idle is not None and time.monotonic() - last_message > until_idle:
                     self.log.info("idle, stopping", idle_seconds=until_idle)
                     break
-                self._update_lag()
+                self._update_lag()  # idle only: it asks the broker (busy workers update lag after each commit)
         finally:
             self.close()
         return self.stats
+
+    def _poll(self, want: int) -> list[Message]:
+        """Wait up to 0.5 s for the first message, then take what is already fetched: at low rates a
+        message never waits for its batch to fill."""
+        first = self._consumer.consume(num_messages=1, timeout=0.5)
+        if not first or want <= 1:
+            return list(first)
+        return [*first, *self._consumer.consume(num_messages=want - 1, timeout=0.005)]
 
     def close(self) -> None:
         with contextlib.suppress(RuntimeError):  # already closed

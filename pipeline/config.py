@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     topic: str = Field("news.articles", description="Kafka topic articles travel on")
     group: str = Field("newsstream", description="consumer group id")
-    partitions: int = Field(3, ge=1, description="partitions for a topic newsstream creates")
+    partitions: int = Field(6, ge=1, description="partitions for a topic newsstream creates")
     database_url: str = Field("sqlite:///newsstream.db", repr=False,
                               description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
     database_password: SecretStr | None = Field(None, description="password added to database_url when set")
