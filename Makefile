@@ -65,7 +65,7 @@ lint: venv ## ruff and mypy
 	$(BIN)/ruff check pipeline producers consumers tests migrations benchmarks
 	$(BIN)/mypy
 
-bench: venv ## extraction benchmark against bare spaCy (uses ../shared/data/bbc when present)
+bench: venv ## newsstream bench + extraction bench, ratios to bare spaCy (../shared/data/bbc when present)
 	@$(MAKE) --no-print-directory sysdeps
 	@mkdir -p .newsstream; bbc=../shared/data/bbc/bbc.jsonl; pg=; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { pg=--skip-postgres; \

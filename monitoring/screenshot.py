@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MON = ROOT / "monitoring"
 sys.path.insert(0, str(ROOT))
 
-from pipeline.bus.broker import LocalBroker, free_port  # noqa: E402
+from pipeline.bus.broker import LocalBroker, free_port, two_free_ports  # noqa: E402
 from pipeline.bus.clients import ensure_topic  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 
@@ -56,20 +56,6 @@ def variants(start: int, n: int) -> list[str]:
                        + rec["body"])
         out.append(json.dumps(rec))
     return out
-
-
-def two_free_ports() -> int:
-    import socket
-
-    for _ in range(50):
-        p = free_port()
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", p + 1))
-            except OSError:
-                continue
-        return p
-    raise RuntimeError("no two consecutive free ports")
 
 
 def main() -> int:

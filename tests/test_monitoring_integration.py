@@ -25,7 +25,7 @@ import pytest
 import yaml
 from confluent_kafka import Producer
 
-from pipeline.bus.broker import free_port
+from pipeline.bus.broker import free_port, two_free_ports
 from pipeline.config import Settings
 from tests.conftest import SAMPLES
 from tests.test_monitoring import (
@@ -46,21 +46,6 @@ N_ARTICLES = 120
 N_FIRST = 100
 N_POISON = 3
 WORKERS = 2
-
-
-def two_free_ports() -> int:
-    """A port p with p + 1 free too (worker i of --workers serves the metrics port + i)."""
-    import socket
-
-    for _ in range(50):
-        p = free_port()
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", p + 1))
-            except OSError:
-                continue
-        return p
-    raise RuntimeError("no two consecutive free ports")
 
 
 def generated_articles(n: int) -> list[dict]:

@@ -52,6 +52,19 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def two_free_ports(host: str = "127.0.0.1") -> int:
+    """A free port p with p + 1 free too (worker i of ``consume --workers`` serves the metrics port + i)."""
+    for _ in range(50):
+        p = free_port(host)
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, p + 1))
+            except OSError:
+                continue
+        return p
+    raise RuntimeError("no two consecutive free ports")
+
+
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
