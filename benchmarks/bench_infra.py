@@ -1,116 +1,28 @@
-"""Infrastructure for bench_pipeline.py: a throwaway PostgreSQL, consumer processes, /metrics, /proc.
+"""Infrastructure for bench_pipeline.py: consumer processes, /metrics, /proc.
 
-Nothing here is faked: the PostgreSQL server runs from the system binaries (as the ``postgres``
-user when root, like tests/fixtures_pg.py), the consumers are ``newsstream consume`` processes,
+Nothing here is faked: the PostgreSQL server is ``pipeline.store.pgserver`` (the system binaries,
+as for the tests), the consumers are ``newsstream consume`` processes,
 and their figures come from their own /metrics and their own logs.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PG_ROOT = Path("/usr/lib/postgresql")
-PG_USER = "postgres"
-STAGES = ("decode", "nlp", "db_write", "commit")
+STAGES = ("decode", "nlp", "rules", "db_write", "commit")
 # how consumers are started; a profiling script may point it at a patched entry point
 CLI = [sys.executable, "-m", "pipeline.cli"]
-
-
-# -- PostgreSQL -------------------------------------------------------------------------------------
-def find_pg_bin() -> Path | None:
-    if os.environ.get("PG_BIN"):
-        b = Path(os.environ["PG_BIN"])
-        return b if (b / "pg_ctl").exists() else None
-    found = [p.parent for p in PG_ROOT.glob("*/bin/pg_ctl") if (p.parent / "initdb").exists()]
-
-    def version(b: Path) -> tuple[int, ...]:
-        return tuple(int(x) for x in b.parent.name.split(".") if x.isdigit())
-
-    return max(found, key=version) if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class TempPostgres:
-    """A PostgreSQL cluster in a temp dir on a free port, trust auth, default durability (fsync on)."""
-
-    def __init__(self, bin_dir: Path) -> None:
-        self.bin_dir = bin_dir
-        self.as_postgres = os.geteuid() == 0
-        self.root = Path(tempfile.mkdtemp(prefix="newsstream-bench-pg-", dir="/tmp"))
-        self.root.chmod(0o755)
-        self.data, self.sockets, self.log = self.root / "data", self.root / "sockets", self.root / "server.log"
-        self.sockets.mkdir()
-        if self.as_postgres:
-            shutil.chown(self.root, PG_USER, PG_USER)
-            shutil.chown(self.sockets, PG_USER, PG_USER)
-        self.port = _free_port()
-
-    def _run(self, *args: str) -> None:
-        cmd = [str(self.bin_dir / args[0]), *args[1:]]
-        if self.as_postgres:
-            cmd = ["runuser", "-u", PG_USER, "--", *cmd]
-        res = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=120,
-                             env={**os.environ, "LC_ALL": "C", "TZ": "UTC"})
-        if res.returncode:
-            raise RuntimeError(f"{args[0]} failed: {res.stdout}{res.stderr}")
-
-    def start(self) -> TempPostgres:
-        self._run("initdb", "-D", str(self.data), "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--locale=C",
-                  "--no-sync")
-        opts = f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c max_connections=100"
-        self._run("pg_ctl", "start", "-D", str(self.data), "-w", "-t", "60", "-l", str(self.log), "-o", opts)
-        return self
-
-    def url(self, db: str = "postgres") -> str:
-        return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{db}"
-
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):  # best effort at teardown
-            self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", "60")
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def create_database(server_url: str, name: str) -> str:
-    """CREATE DATABASE ``name`` on the server of ``server_url``; returns its SQLAlchemy URL."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(server_url)
-    with psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-                         dbname=u.database or "postgres", autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return u.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(server_url: str, name: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(server_url)
-    with contextlib.suppress(Exception), psycopg.connect(  # best effort at teardown
-            host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-            dbname=u.database or "postgres", autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # -- /metrics and /proc -------------------------------------------------------------------------------

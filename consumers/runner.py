@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,9 @@ def run_worker(flags: dict[str, Any], opts: WorkerOptions, index: int = 0, *, an
                     from_beginning=opts.from_beginning, db_retry_seconds=opts.db_retry_seconds,
                     keep_all_events=opts.keep_all_events)
     worker.install_signal_handlers(opts.shutdown_timeout)
+    # the model, the clients and the modules are here for the life of the process: keep them out of
+    # every later garbage collection (measured: ~4% less time per article, docs/benchmarks.md)
+    gc.freeze()
     try:
         return worker.run(until_idle=opts.until_idle, max_articles=opts.max_articles)
     finally:

@@ -48,7 +48,7 @@ class Metrics:
         self.batch_size = Histogram("newsstream_batch_size_messages", "Messages per consumer batch",
                                     buckets=BATCH_BUCKETS, registry=r)
         self.stage_duration = Histogram("newsstream_stage_duration_seconds",
-                                        "Worker time per batch stage (decode, nlp, db_write, commit)",
+                                        "Worker time per batch stage (decode, nlp, rules, db_write, commit)",
                                         ["stage"], buckets=LATENCY_BUCKETS, registry=r)
         self.end_to_end_latency = Histogram("newsstream_end_to_end_latency_seconds",
                                             "From the article's produce time to its database commit",

@@ -60,7 +60,7 @@ def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
         assert len(run["per_worker"]) == run["workers"]
         for w in run["per_worker"]:
             _positive(w["peak_rss_mb"], f"{label} worker {w['worker']} peak RSS")
-            assert set(w["stage_seconds"]) == {"decode", "nlp", "db_write", "commit"}
+            assert set(w["stage_seconds"]) == {"decode", "nlp", "rules", "db_write", "commit"}
         _positive(sum(w["stage_seconds"]["nlp"] for w in run["per_worker"]), f"{label} nlp seconds")
 
     lat = data["latency"]

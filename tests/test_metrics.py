@@ -129,7 +129,7 @@ def test_the_worker_reports_lag_right_after_each_commit(kafka_settings: Settings
 
     # and where the time went: every stage timed once per batch, every article's latency observed
     get = metrics.registry.get_sample_value
-    for stage in ("decode", "nlp", "db_write", "commit"):
+    for stage in ("decode", "nlp", "rules", "db_write", "commit"):
         assert get("newsstream_stage_duration_seconds_count", {"stage": stage}) == stats.batches
     assert get("newsstream_end_to_end_latency_seconds_count") == 10
     assert 0 < get("newsstream_end_to_end_latency_seconds_sum") < 10 * 120

@@ -202,7 +202,7 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
         assert scalar(base, f"sum(up{{job='{PRODUCER_JOB}'}})") == 1
         assert scalar(base, "sum(newsstream_articles_produced_total)") > 0
         assert scalar(base, "sum by (reason) (newsstream_dlq_messages_total{reason='bad_json'})") == N_POISON
-        assert scalar(base, "count(sum by (stage) (newsstream_stage_duration_seconds_count))") == 4
+        assert scalar(base, "count(sum by (stage) (newsstream_stage_duration_seconds_count))") == 5
         assert scalar(base, "sum(newsstream_entities_extracted_total)") >= N_ARTICLES
         lag_series = query(base, "kafka_consumergroup_lag")
         assert {r["metric"]["consumergroup"] for r in lag_series} == {s.group}
