@@ -41,7 +41,7 @@ class Unsupported(Exception):
     """A pattern uses something the compiler does not handle: keep spaCy's own pipe."""
 
 
-def _string_test(value: Any, strings: Any, regex_cache: dict[int, bool]) -> tuple[Test, set[int] | None]:
+def _string_test(value: Any, strings: Any) -> tuple[Test, set[int] | None]:
     """(test on the attribute's hash, the hashes it accepts when that is a finite set, else None)."""
     if isinstance(value, str):
         h = strings.add(value)
@@ -55,15 +55,8 @@ def _string_test(value: Any, strings: Any, regex_cache: dict[int, bool]) -> tupl
             hs = {strings.add(s) for s in arg}
             return (lambda v: v not in hs), None
         if op == "REGEX" and isinstance(arg, str):
-            rx = re.compile(arg)
-
-            def search(v: int) -> bool:
-                hit = regex_cache.get(v)
-                if hit is None:
-                    hit = regex_cache[v] = rx.search(strings[v]) is not None
-                return hit
-
-            return search, None
+            rx = re.compile(arg)  # as the Matcher does: re.search (results are cached with the plans)
+            return (lambda v: rx.search(strings[v]) is not None), None
     raise Unsupported(f"condition {value!r}")
 
 
@@ -87,7 +80,7 @@ class _Pattern:
                     if n == 0 and value:
                         self.keys["IS_SPACE"] = {1}
                     continue
-                test, accepted = _string_test(value, strings, {})
+                test, accepted = _string_test(value, strings)
                 tests.append((col, test))
                 if n == 0 and accepted is not None:
                     self.keys[key] = accepted
