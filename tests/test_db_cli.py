@@ -27,17 +27,17 @@ def run(*args: str, env: dict[str, str] | None = None):
 def test_upgrade_creates_the_tables_and_current_reports_head(blank_db_url: str) -> None:
     result = run("upgrade", "--database-url", blank_db_url)
     assert result.exit_code == 0, result.output
-    assert "upgraded to 0003" in result.output
+    assert "upgraded to 0004" in result.output
     assert {"articles", "entities", "entity_aliases", "mentions", "events"} <= tables(blank_db_url)
     result = run("current", "--database-url", blank_db_url)
-    assert result.exit_code == 0 and result.output.strip().endswith("0003 (head)")
+    assert result.exit_code == 0 and result.output.strip().endswith("0004 (head)")
 
 
 def test_downgrade_defaults_to_one_step(db_url: str) -> None:
     result = run("downgrade", "--database-url", db_url)
     assert result.exit_code == 0, result.output
-    assert "downgraded to 0002" in result.output
-    assert "head is 0003" in run("current", "--database-url", db_url).output
+    assert "downgraded to 0003" in result.output
+    assert "head is 0004" in run("current", "--database-url", db_url).output
     result = run("downgrade", "--revision", "base", "--database-url", db_url)
     assert result.exit_code == 0 and "downgraded to base" in result.output
     assert tables(db_url) <= {"alembic_version"}
@@ -81,3 +81,30 @@ def test_unknown_revision_is_a_clean_error(db_url: str) -> None:
     result = run("upgrade", "--revision", "nonexistent", "--database-url", db_url)
     assert result.exit_code == 1
     assert "nonexistent" in result.stderr and "Traceback" not in result.output
+
+
+def test_rebuild_counts_repairs_counts_changed_by_hand(engine: sa.Engine, db_url: str) -> None:
+    from pipeline.store.models import entity_stats, mentions
+    from pipeline.store.query import top_entities
+    from pipeline.store.writer import write_batch
+    from tests.test_store_writer import V1, kyiv, minsk
+
+    write_batch(engine, [(*minsk(), None), (*kyiv(), None)], extractor_version=V1)
+    expected = top_entities(engine)
+    with engine.begin() as conn:
+        conn.execute(entity_stats.update().values(mentions=0))
+    assert top_entities(engine) != expected
+    result = run("rebuild-counts", "--database-url", db_url)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(": counts rebuilt: 6 (article, entity) rows, 5 entities")
+    assert top_entities(engine) == expected
+    with engine.begin() as conn:  # a mention deleted by hand is no longer counted after a rebuild
+        conn.execute(mentions.delete().where(mentions.c.text == "Zelensky"))
+    assert "5 (article, entity) rows, 4 entities" in run("rebuild-counts", "--database-url", db_url).output
+    assert "Zelensky" not in [r["name"] for r in top_entities(engine)]
+
+
+def test_rebuild_counts_on_a_database_without_the_tables_says_to_upgrade(blank_db_url: str) -> None:
+    result = run("rebuild-counts", "--database-url", blank_db_url)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "newsstream db upgrade" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from pipeline.store.db import current, downgrade, head, make_engine, upgrade
 from pipeline.store.models import VIEWS, metadata
+from tests.fixtures_pg import PgServer
 
-TABLES = {"articles", "entities", "entity_aliases", "mentions", "events"}
+TABLES = {"articles", "entities", "entity_aliases", "mentions", "events", "article_entities", "entity_stats"}
+COUNTS = {"article_entities", "entity_stats"}  # 0004
 
 
 def schema(url: str) -> tuple[set[str], set[str]]:
@@ -23,20 +26,20 @@ def schema(url: str) -> tuple[set[str], set[str]]:
 
 def test_upgrade_downgrade_upgrade_round_trip(blank_db_url: str) -> None:
     assert current(blank_db_url) is None
-    assert upgrade(blank_db_url) == head() == "0003"
+    assert upgrade(blank_db_url) == head() == "0004"
     assert schema(blank_db_url) == (TABLES, set(VIEWS))
     assert downgrade(blank_db_url, "base") is None
     assert schema(blank_db_url) == (set(), set())
     assert current(blank_db_url) is None
-    assert upgrade(blank_db_url, "head") == "0003"
+    assert upgrade(blank_db_url, "head") == "0004"
     assert schema(blank_db_url) == (TABLES, set(VIEWS))
-    assert current(blank_db_url) == "0003"
+    assert current(blank_db_url) == "0004"
 
 
 def test_one_step_down_removes_only_the_views(db_url: str) -> None:
     assert downgrade(db_url, "0001") == "0001"
-    assert schema(db_url) == (TABLES, set())
-    assert upgrade(db_url) == "0003"
+    assert schema(db_url) == (TABLES - COUNTS, set())
+    assert upgrade(db_url) == "0004"
 
 
 def test_migrations_match_the_models(db_url: str) -> None:
@@ -68,3 +71,32 @@ def test_migrated_schema_has_named_constraints_and_query_indexes(db_url: str) ->
     assert {"uq_entities_name_label", "uq_mentions_article_id_field_start_end",
             "uq_events_article_id_seq"} <= uniques
     assert fks["fk_mentions_article_id_articles"]["options"].get("ondelete") == "CASCADE"
+
+
+@pytest.mark.postgres
+def test_covering_indexes_on_postgresql_include_what_the_models_say(pg_server: PgServer) -> None:
+    """Alembic's compare ignores INCLUDE columns: the index-only scans of the queries depend on them."""
+
+    def include(item: object) -> list[str]:
+        return list(item.dialect_options["postgresql"]["include"] or [])  # type: ignore[attr-defined]
+
+    want = {(t.name, ix.name): include(ix) for t in metadata.sorted_tables for ix in t.indexes}
+    want |= {(t.name, "PK"): include(t.primary_key) for t in metadata.sorted_tables}
+    url = pg_server.create_database("covering")
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            insp = sa.inspect(engine)
+            got = {(t.name, ix["name"]): ix.get("dialect_options", {}).get("postgresql_include", [])
+                   for t in metadata.sorted_tables for ix in insp.get_indexes(t.name)}
+            got |= {(t.name, "PK"): insp.get_pk_constraint(t.name).get("dialect_options", {})
+                    .get("postgresql_include", []) for t in metadata.sorted_tables}
+        finally:
+            engine.dispose()
+    finally:
+        pg_server.drop_database("covering")
+    assert {key: got.get(key, "missing") for key in want} == want
+    assert {k[1]: v for k, v in want.items() if k[0] == "article_entities"} == {
+        "ix_article_entities_entity_id_published_date": ["article_id", "mentions"],
+        "ix_article_entities_published_date_entity_id": ["mentions"], "PK": ["mentions"]}

@@ -1,4 +1,4 @@
-"""Migration 0003 (query indexes) on SQLite and PostgreSQL: up, down one step, up again."""
+"""Migration 0003 (query indexes) on SQLite and PostgreSQL: down to it, one step further, up again."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def indexes(url: str) -> tuple[set[str], set[str], str]:
 
 
 def test_0003_adds_the_query_indexes_and_downgrades_to_0002(db_url: str) -> None:
-    assert head() == "0003"
+    assert head() == "0004"
+    assert downgrade(db_url, "0003") == "0003"
     names, views, dialect = indexes(db_url)
     assert "ix_mentions_article_id_entity_id" in names and views == set(VIEWS)
     trigram = {"ix_articles_title_trgm", "ix_articles_body_trgm"}
@@ -28,8 +29,9 @@ def test_0003_adds_the_query_indexes_and_downgrades_to_0002(db_url: str) -> None
     names, views, _ = indexes(db_url)
     assert not ({"ix_mentions_article_id_entity_id"} | trigram) & names
     assert "ix_mentions_entity_id_article_id" in names and views == set(VIEWS)  # 0001/0002 untouched
-    assert upgrade(db_url) == "0003"
+    assert upgrade(db_url, "0003") == "0003"
     assert "ix_mentions_article_id_entity_id" in indexes(db_url)[0]
+    assert upgrade(db_url) == "0004"
 
 
 def test_text_search_uses_the_trigram_index_on_postgresql(db_url: str) -> None:

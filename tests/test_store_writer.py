@@ -122,7 +122,8 @@ def test_same_batch_twice_changes_nothing(engine: sa.Engine) -> None:
     assert (second.articles, second.unchanged) == (0, 2)
     assert (second.entities_new, second.mentions, second.events) == (0, 0, 0)
     assert {t: len(rows) for t, rows in before.items()} == {
-        "articles": 2, "entities": 5, "entity_aliases": 6, "mentions": 7, "events": 4}
+        "articles": 2, "entities": 5, "entity_aliases": 6, "mentions": 7, "events": 4,
+        "article_entities": 6, "entity_stats": 5}
 
 
 def test_reextraction_replaces_mentions_and_events(engine: sa.Engine) -> None:

@@ -1,4 +1,4 @@
-"""``newsstream db``: create, upgrade, downgrade and inspect the database schema (Alembic)."""
+"""``newsstream db``: create, upgrade, downgrade and inspect the database schema (Alembic); rebuild the counts."""
 
 from __future__ import annotations
 
@@ -69,3 +69,26 @@ def current(database_url: str | None) -> None:
         return f"{shown}: {rev} (head is {head}: run `newsstream db upgrade`)"
 
     _run(database_url, show)
+
+
+@db.command("rebuild-counts")
+@_url_option
+def rebuild_counts(database_url: str | None) -> None:
+    """Recompute the entity counts from the mentions.
+
+    The tables article_entities and entity_stats serve `newsstream query`; the writer keeps them
+    exact. Run this after deleting or changing mentions or articles by hand.
+    """
+    from pipeline.store.counts import rebuild_counts as rebuild
+    from pipeline.store.db import make_engine
+
+    def run(url: str, shown: str) -> str:
+        engine = make_engine(url)
+        try:
+            done = rebuild(engine)
+        finally:
+            engine.dispose()
+        return (f"{shown}: counts rebuilt: {done.article_entities:,} (article, entity) rows, "
+                f"{done.entity_stats:,} entities")
+
+    _run(database_url, run)

@@ -1,6 +1,8 @@
-"""SQLAlchemy models: articles, entities (+ aliases), mentions and events.
+"""SQLAlchemy models: articles, entities (+ aliases), mentions and events, and the counts kept from them.
 
 The same schema runs on SQLite and PostgreSQL: portable types only (``JSON``, not ``JSONB``).
+``article_entities`` and ``entity_stats`` (0004) are derived from ``mentions``: the writer keeps
+them exact in the same transaction, ``pipeline.store.counts.rebuild_counts`` recomputes them.
 The Alembic migrations in ``migrations/versions`` must match these models exactly
 (``tests/test_migrations.py`` compares them).
 """
@@ -130,12 +132,45 @@ class EventRow(Base):
     sentence: Mapped[str] = mapped_column(sa.Text)
 
 
+class ArticleEntityRow(Base):
+    """One row per (article, entity): how often the entity is mentioned there (0004).
+
+    The article's publication date is copied so that date ranges, timelines and co-occurrence
+    read this table alone. On PostgreSQL the indexes carry the other columns (``INCLUDE``): the
+    queries are index-only scans. SQLite ignores ``postgresql_include``.
+    """
+
+    __tablename__ = "article_entities"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("article_id", "entity_id", postgresql_include=["mentions"]),  # co-occurrence
+        sa.Index(None, "entity_id", "published_date", postgresql_include=["article_id", "mentions"]),
+        sa.Index(None, "published_date", "entity_id", postgresql_include=["mentions"]),  # top in a period
+    )
+
+    article_id: Mapped[str] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
+    published_date: Mapped[date | None] = mapped_column(sa.Date)
+    mentions: Mapped[int] = mapped_column(sa.Integer)
+
+
+class EntityStatsRow(Base):
+    """All-time totals per entity (0004): its mentions and the articles it is in; no row when 0."""
+
+    __tablename__ = "entity_stats"
+
+    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    mentions: Mapped[int] = mapped_column(sa.Integer, index=True)
+    articles: Mapped[int] = mapped_column(sa.Integer)
+
+
 metadata = Base.metadata
 articles = cast(sa.Table, ArticleRow.__table__)
 entities = cast(sa.Table, EntityRow.__table__)
 entity_aliases = cast(sa.Table, EntityAliasRow.__table__)
 mentions = cast(sa.Table, MentionRow.__table__)
 events = cast(sa.Table, EventRow.__table__)
+article_entities = cast(sa.Table, ArticleEntityRow.__table__)
+entity_stats = cast(sa.Table, EntityStatsRow.__table__)
 
 # Analyst views (created by migration 0002; not part of ``metadata``).
 VIEWS = ("event_view", "entity_daily_mentions")

@@ -1,6 +1,7 @@
 """Read side: the demo's summary, one article with its entities and events, alias lookup.
 
 SQLAlchemy Core with bound parameters only; the same results on SQLite and PostgreSQL.
+Mentions per entity come from ``entity_stats`` (all-time totals, kept by the writer).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from pipeline.store.db import translate_errors
-from pipeline.store.models import articles, entities, entity_aliases, events, mentions
+from pipeline.store.models import articles, entities, entity_aliases, entity_stats, events, mentions
 from pipeline.store.normalize import alias_key
 
 
@@ -26,12 +27,9 @@ def summary(engine: Engine, top: int = 10) -> dict[str, Any]:
     "top_entities": [{"name", "label", "mentions", "articles"}...],  # most mentioned first
     "events_by_type": {"PROTEST": n, ...}}``  # most frequent first
     """
-    n_mentions = sa.func.count(mentions.c.id).label("n")
-    top_q = (sa.select(entities.c.name, entities.c.label, n_mentions,
-                       sa.func.count(sa.distinct(mentions.c.article_id)).label("n_articles"))
-             .join(mentions, mentions.c.entity_id == entities.c.id)
-             .group_by(entities.c.id, entities.c.name, entities.c.label)
-             .order_by(n_mentions.desc(), entities.c.name, entities.c.label)
+    top_q = (sa.select(entities.c.name, entities.c.label, entity_stats.c.mentions, entity_stats.c.articles)
+             .join(entity_stats, entity_stats.c.entity_id == entities.c.id)  # all-time totals, kept by the writer
+             .order_by(entity_stats.c.mentions.desc(), entities.c.name, entities.c.label)
              .limit(top))
     n_events = sa.func.count(events.c.id).label("n")
     types_q = (sa.select(events.c.type, n_events).group_by(events.c.type)
@@ -82,9 +80,10 @@ def resolve_entity(engine: Engine, name: str, label: str | None = None) -> dict[
     key = alias_key(name)
     if not key:
         return None
-    n = sa.select(sa.func.count()).where(mentions.c.entity_id == entities.c.id).scalar_subquery()
+    n = sa.func.coalesce(entity_stats.c.mentions, 0)
     q = (sa.select(entities.c.id, entities.c.name, entities.c.label, n.label("mentions"))
          .join(entity_aliases, entity_aliases.c.entity_id == entities.c.id)
+         .outerjoin(entity_stats, entity_stats.c.entity_id == entities.c.id)
          .where(entity_aliases.c.alias == key)
          .order_by(n.desc(), entities.c.id).limit(1))
     if label is not None:

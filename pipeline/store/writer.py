@@ -9,6 +9,10 @@
 * An item that cannot be stored (bad offsets, unknown modality, NUL characters...) is not
   written and is returned in ``WriteStats.rejected``; the rest of the batch is written.
   The same article twice in one batch: the later item wins.
+* The counts derived from the mentions stay exact in the same transaction: the written
+  articles' ``article_entities`` rows are replaced, and ``entity_stats`` changes by the
+  difference (one upsert, entities in id order so that concurrent writers lock them in the
+  same order and cannot deadlock).
 """
 
 from __future__ import annotations
@@ -25,8 +29,17 @@ from sqlalchemy import Connection, Engine
 from pipeline.article import Article
 from pipeline.errors import ConfigError
 from pipeline.extract.records import Extraction, Span
+from pipeline.store.counts import fill_article_entities
 from pipeline.store.db import IMMEDIATE, translate_errors
-from pipeline.store.models import articles, entities, entity_aliases, events, mentions
+from pipeline.store.models import (
+    article_entities,
+    articles,
+    entities,
+    entity_aliases,
+    entity_stats,
+    events,
+    mentions,
+)
 from pipeline.store.normalize import alias_key, clean_name, content_hash, parse_date, problem
 
 log = logging.getLogger(__name__)
@@ -123,7 +136,7 @@ def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str
         return
     _resolve_entities(conn, todo, stats)
     now = datetime.now(timezone.utc)
-    _upsert_articles(conn, todo, version, now)
+    _upsert_articles(conn, todo, version, now)  # from here on, another writer of these articles waits
     for ids in _chunks(sorted(it.article.id for it in todo)):
         conn.execute(mentions.delete().where(mentions.c.article_id.in_(ids)))
         conn.execute(events.delete().where(events.c.article_id.in_(ids)))
@@ -135,6 +148,7 @@ def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str
         conn.execute(mentions.insert(), mention_rows)
     if event_rows:
         conn.execute(events.insert(), event_rows)
+    _update_counts(conn, todo)
     stats.articles += len(todo)
     stats.mentions += len(mention_rows)
     stats.events += len(event_rows)
@@ -203,6 +217,38 @@ def _upsert_articles(conn: Connection, items: list[_Item], version: str, now: da
     stmt = stmt.on_conflict_do_update(index_elements=["id"],
                                       set_={c: stmt.excluded[c] for c in rows[0] if c not in keep})
     conn.execute(stmt, rows)
+
+
+def _update_counts(conn: Connection, items: list[_Item]) -> None:
+    """Replace the items' ``article_entities`` rows; add the difference, new minus old, to ``entity_stats``.
+
+    Runs after the articles' upsert: their rows are locked, so the old rows read here are the
+    ones committed last, even when another writer rewrote the same article a moment before.
+    The new rows are counted from the mentions just inserted, by the database (INSERT ... SELECT).
+    """
+    ae, es = article_entities.c, entity_stats.c
+    delta: dict[int, list[int]] = {}  # entity -> [mentions, articles]
+
+    def add(rows: Iterable[Any], sign: int) -> None:
+        for eid, n in rows:
+            d = delta.setdefault(eid, [0, 0])
+            d[0] += sign * n
+            d[1] += sign
+
+    for ids in _chunks(sorted(it.article.id for it in items)):
+        add(conn.execute(article_entities.delete().where(ae.article_id.in_(ids))  # read and delete at once
+                         .returning(ae.entity_id, ae.mentions)), -1)
+        add(conn.execute(fill_article_entities(ids).returning(ae.entity_id, ae.mentions)), +1)
+    changes = [{"entity_id": eid, "mentions": n, "articles": a}
+               for eid, (n, a) in sorted(delta.items()) if n or a]  # sorted: one lock order for every writer
+    if not changes:
+        return
+    stmt = _insert(conn, entity_stats)
+    stmt = stmt.on_conflict_do_update(index_elements=["entity_id"], set_={
+        "mentions": es.mentions + stmt.excluded.mentions, "articles": es.articles + stmt.excluded.articles})
+    conn.execute(stmt, changes)
+    for ids in _chunks(c["entity_id"] for c in changes if c["articles"] < 0):  # no row for an entity at 0
+        conn.execute(entity_stats.delete().where(es.entity_id.in_(ids), es.articles <= 0))
 
 
 def _mention_rows(it: _Item, eids: list[int]) -> list[dict[str, Any]]:

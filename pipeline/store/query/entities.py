@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from pipeline.store.db import translate_errors
-from pipeline.store.models import articles, entities, entity_aliases, events, mentions
+from pipeline.store.models import article_entities, entities, entity_aliases, entity_stats, events
 from pipeline.store.query.events import events_select, run_events
 from pipeline.store.query.filters import ANY_TIME, Period, for_aggregates, iso, resolve_names
 
@@ -21,19 +21,13 @@ def _rows(conn: sa.Connection, q: Any) -> list[dict[str, Any]]:
     return [{k: iso(v) for k, v in r.items()} for r in conn.execute(q).mappings()]
 
 
-def _mentions_in(period: Period) -> Any:
-    """``mentions`` joined to ``articles`` when the period needs the publication date."""
-    if period.open:
-        return mentions
-    return mentions.join(articles, articles.c.id == mentions.c.article_id)
+def _total(column: Any) -> Any:
+    """SUM of an integer column, cast to INTEGER (on PostgreSQL a SUM of a SUM would be NUMERIC: a Decimal)."""
+    return sa.cast(sa.func.sum(column), sa.Integer)
 
 
-def _per_entity(pairs: sa.Select[Any]) -> Any:
-    """(entity_id, article_id, n) -> (entity_id, mentions, articles): two hash aggregates, no DISTINCT."""
-    p = pairs.subquery("pairs")
-    mentions_sum = sa.cast(sa.func.sum(p.c.n), sa.Integer).label("mentions")
-    return (sa.select(p.c.entity_id, mentions_sum, sa.func.count().label("articles"))
-            .group_by(p.c.entity_id).subquery("c"))
+def _of_label(column: Any, label: str) -> Any:
+    return column.in_(sa.select(entities.c.id).where(entities.c.label == label.upper()))
 
 
 def top_entities(engine: Engine, *, period: Period = ANY_TIME, label: str | None = None,
@@ -42,45 +36,45 @@ def top_entities(engine: Engine, *, period: Period = ANY_TIME, label: str | None
 
     Rows ``{"name", "label", "mentions", "articles"}``, most mentioned first (ties: by name).
     """
-    m = mentions.c
-    in_label = m.entity_id.in_(sa.select(entities.c.id).where(entities.c.label == (label or "").upper()))
-    if period.open:  # every mention: one ordered pass over ix_mentions_entity_id_article_id
-        counts = (sa.select(m.entity_id, sa.func.count().label("mentions"),
-                            sa.func.count(sa.distinct(m.article_id)).label("articles")).group_by(m.entity_id))
-        c = (counts.where(in_label) if label else counts).subquery("c")
-    else:  # the period's articles, then (entity, article) pairs: two hash aggregates, no DISTINCT
-        pairs = (sa.select(m.entity_id, m.article_id, sa.func.count().label("n"))
-                 .select_from(_mentions_in(period)).where(*period.where()).group_by(m.entity_id, m.article_id))
-        c = _per_entity(pairs.where(in_label) if label else pairs)
+    if period.open:  # all-time totals, kept by the writer: no mention is read
+        c = sa.select(entity_stats.c.entity_id, entity_stats.c.mentions, entity_stats.c.articles).subquery("c")
+    else:  # the period's (article, entity) rows: one hash aggregate, no DISTINCT
+        ae = article_entities.c
+        counts = (sa.select(ae.entity_id, _total(ae.mentions).label("mentions"), sa.func.count().label("articles"))
+                  .where(*period.where(ae.published_date)).group_by(ae.entity_id))
+        c = (counts.where(_of_label(ae.entity_id, label)) if label else counts).subquery("c")
     q = (sa.select(entities.c.name, entities.c.label, c.c.mentions, c.c.articles)
          .join(c, c.c.entity_id == entities.c.id)
          .order_by(c.c.mentions.desc(), entities.c.name, entities.c.label).limit(top))
+    if label:
+        q = q.where(entities.c.label == label.upper())
     with translate_errors(str(engine.url)), engine.connect() as conn:
-        for_aggregates(conn, memory=not period.open)
+        for_aggregates(conn)
         return _rows(conn, q)
 
 
 def _timeline(conn: sa.Connection, ids: list[int], period: Period) -> list[dict[str, Any]]:
-    day = articles.c.published_date
-    q = (sa.select(day.label("day"), sa.func.count().label("mentions"),
-                   sa.func.count(sa.distinct(mentions.c.article_id)).label("articles"))
-         .select_from(mentions.join(articles, articles.c.id == mentions.c.article_id))
-         .where(mentions.c.entity_id.in_(ids), day.is_not(None), *period.where())
-         .group_by(day).order_by(day))
+    ae = article_entities.c
+    per_article = (sa.select(ae.published_date.label("day"), ae.article_id, _total(ae.mentions).label("n"))
+                   .where(ae.entity_id.in_(ids), ae.published_date.is_not(None), *period.where(ae.published_date))
+                   .group_by(ae.published_date, ae.article_id)  # an article naming two of the ids counts once
+                   .subquery("p"))
+    p = per_article.c
+    q = (sa.select(p.day, _total(p.n).label("mentions"), sa.func.count().label("articles"))
+         .group_by(p.day).order_by(p.day))
     return _rows(conn, q)
 
 
 def _cooccurring(conn: sa.Connection, ids: list[int], period: Period, top: int,
                  label: str | None = None) -> list[dict[str, Any]]:
-    own = (sa.select(mentions.c.article_id).select_from(_mentions_in(period))
-           .where(mentions.c.entity_id.in_(ids), *period.where()))
-    other = mentions.alias("other")
-    pairs = (sa.select(other.c.entity_id, other.c.article_id, sa.func.count().label("n"))
-             .where(other.c.article_id.in_(own), other.c.entity_id.not_in(ids))
-             .group_by(other.c.entity_id, other.c.article_id))
-    if label:
-        pairs = pairs.where(other.c.entity_id.in_(sa.select(entities.c.id).where(entities.c.label == label.upper())))
-    c = _per_entity(pairs)
+    ae = article_entities.c
+    own = sa.select(ae.article_id).where(ae.entity_id.in_(ids), *period.where(ae.published_date))
+    other = article_entities.alias("other")
+    counts = (sa.select(other.c.entity_id, _total(other.c.mentions).label("mentions"),
+                        sa.func.count().label("articles"))
+              .where(other.c.article_id.in_(own), other.c.entity_id.not_in(ids))
+              .group_by(other.c.entity_id))
+    c = (counts.where(_of_label(other.c.entity_id, label)) if label else counts).subquery("c")
     q = (sa.select(entities.c.name, entities.c.label, c.c.articles, c.c.mentions)
          .join(c, c.c.entity_id == entities.c.id)
          .order_by(c.c.articles.desc(), c.c.mentions.desc(), entities.c.name, entities.c.label).limit(top))
