@@ -72,7 +72,7 @@ def main() -> int:
     print(f"articles={len(articles)} tokens={tokens} events={events} model={args.model} repeat={args.repeat}")
     print(f"{'':28s} {'cpu s':>8s} {'wall s':>8s}")
     print(f"{'bare nlp.pipe':28s} {c_bare:8.2f} {w_bare:8.2f}   ({tokens / c_bare:,.0f} tokens/cpu-s)")
-    print(f"{'load_nlp pipe (+paragraphs)':28s} {c_ours:8.2f} {w_ours:8.2f}")
+    print(f"{'load_nlp pipe (fast pipes)':28s} {c_ours:8.2f} {w_ours:8.2f}")
     print(f"{'extraction rules':28s} {c_rules:8.2f} {w_rules:8.2f}   ({tokens / c_rules:,.0f} tokens/cpu-s)")
     ratio = (c_ours + c_rules) / c_bare
     print(f"ratio (pipeline + rules) / bare, cpu: {ratio:.3f}  ({100 * (ratio - 1):+.1f}%); "

@@ -3,8 +3,8 @@
 
 usage: python benchmarks/bench_query.py [--articles 100000] [--runs 7] [--database-url URL] [--explain]
 
-Without --database-url it starts a throwaway PostgreSQL server (the PgServer of
-tests/fixtures_pg.py: system binaries, a temp dir, removed at the end). The database is migrated
+Without --database-url it starts a throwaway PostgreSQL server (``pipeline.store.pgserver``, as the
+tests do: system binaries, a temp dir, removed at the end). The database is migrated
 to 0002, then filled with COPY: N articles (~1.2 kB bodies, two years of dates), a pool of
 20,000 entities with a skewed (Zipf-like) popularity, ~30 entities per article with one or two
 mentions each, and 5 events per article. It is then upgraded to head one revision at a time,
@@ -180,6 +180,8 @@ def cases(names: dict[str, str]) -> list[tuple[str, Callable[[Any], Any]]]:
 
     last30 = q.Period(START + timedelta(days=DAYS - 30), START + timedelta(days=DAYS - 1))
     year = q.Period(START, START + timedelta(days=364))
+    both = q.Period(START, START + timedelta(days=DAYS - 1))  # every article, as an explicit range
+    year_and_half = q.Period(START + timedelta(days=182), START + timedelta(days=DAYS - 1))
     top, mid = names["top"], names["mid"]
     return [
         ("articles --entity TOP", lambda e: q.search_articles(e, entity=top)),
@@ -199,6 +201,8 @@ def cases(names: dict[str, str]) -> list[tuple[str, Callable[[Any], Any]]]:
             e, period=last30, label="PERSON")),
         ("entities --top 20 (all 2 years)", lambda e: q.top_entities(e)),
         ("entities --top 20 --since/--until 1 year", lambda e: q.top_entities(e, period=year)),
+        ("entities --top 20 --since/--until 1.5 years", lambda e: q.top_entities(e, period=year_and_half)),
+        ("entities --top 20 --since/--until all 2 years", lambda e: q.top_entities(e, period=both)),
         ("events --actor TOP", lambda e: q.search_events(e, actor=top)),
         ("events --target MID", lambda e: q.search_events(e, target=mid)),
         ("events --type PROTEST --modality reported", lambda e: q.search_events(
@@ -298,7 +302,7 @@ def main() -> int:
     server = None
     url = args.database_url
     if url is None:
-        from tests.fixtures_pg import PgServer, find_pg_bin
+        from pipeline.store.pgserver import PgServer, find_pg_bin
 
         bin_dir = find_pg_bin()
         if bin_dir is None:

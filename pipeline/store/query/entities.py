@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from pipeline.store.db import translate_errors
-from pipeline.store.models import article_entities, entities, entity_aliases, entity_stats, events
+from pipeline.store.models import article_entities, articles, entities, entity_aliases, entity_stats, events
 from pipeline.store.query.events import events_select, run_events
 from pipeline.store.query.filters import ANY_TIME, Period, for_aggregates, iso, resolve_names
 
@@ -36,21 +36,54 @@ def top_entities(engine: Engine, *, period: Period = ANY_TIME, label: str | None
 
     Rows ``{"name", "label", "mentions", "articles"}``, most mentioned first (ties: by name).
     """
-    if period.open:  # all-time totals, kept by the writer: no mention is read
-        c = sa.select(entity_stats.c.entity_id, entity_stats.c.mentions, entity_stats.c.articles).subquery("c")
-    else:  # the period's (article, entity) rows: one hash aggregate, no DISTINCT
-        ae = article_entities.c
-        counts = (sa.select(ae.entity_id, _total(ae.mentions).label("mentions"), sa.func.count().label("articles"))
-                  .where(*period.where(ae.published_date)).group_by(ae.entity_id))
-        c = (counts.where(_of_label(ae.entity_id, label)) if label else counts).subquery("c")
-    q = (sa.select(entities.c.name, entities.c.label, c.c.mentions, c.c.articles)
-         .join(c, c.c.entity_id == entities.c.id)
-         .order_by(c.c.mentions.desc(), entities.c.name, entities.c.label).limit(top))
-    if label:
-        q = q.where(entities.c.label == label.upper())
     with translate_errors(str(engine.url)), engine.connect() as conn:
         for_aggregates(conn)
+        if period.open:  # all-time totals, kept by the writer: no mention is read
+            c = sa.select(entity_stats.c.entity_id, entity_stats.c.mentions, entity_stats.c.articles).subquery("c")
+        elif _mostly_inside(conn, period):
+            c = _all_but_outside(period)
+        else:  # the period's (article, entity) rows: one hash aggregate, no DISTINCT
+            ae = article_entities.c
+            counts = (sa.select(ae.entity_id, _total(ae.mentions).label("mentions"),
+                                sa.func.count().label("articles"))
+                      .where(*period.where(ae.published_date)).group_by(ae.entity_id))
+            c = (counts.where(_of_label(ae.entity_id, label)) if label else counts).subquery("c")
+        q = (sa.select(entities.c.name, entities.c.label, c.c.mentions, c.c.articles)
+             .join(c, c.c.entity_id == entities.c.id)
+             .order_by(c.c.mentions.desc(), entities.c.name, entities.c.label).limit(top))
+        if label:
+            q = q.where(entities.c.label == label.upper())
         return _rows(conn, q)
+
+
+def _mostly_inside(conn: sa.Connection, period: Period) -> bool:
+    """Whether most articles lie inside ``period`` (two counts over the publication-date index)."""
+    inside = conn.scalar(sa.select(sa.func.count()).select_from(articles).where(*period.where()))
+    return 2 * int(inside or 0) > int(conn.scalar(sa.select(sa.func.count()).select_from(articles)) or 0)
+
+
+def _all_but_outside(period: Period) -> Any:
+    """Per entity: the all-time totals minus the (article, entity) rows outside ``period``.
+
+    Exact, because ``entity_stats`` is the sum of ``article_entities`` (the writer keeps both in one
+    transaction), and cheaper than the period's own rows when those are the majority: a period that
+    covers everything reads almost nothing. Rows without a publication date are outside any period.
+    """
+    ae, s = article_entities.c, entity_stats.c
+    outside: list[Any] = [ae.published_date.is_(None)]
+    if period.since is not None:
+        outside.append(ae.published_date < period.since)
+    if period.until is not None:
+        outside.append(ae.published_date > period.until)
+    # disjoint ranges, one index-only scan each (an OR of them makes PostgreSQL visit the table)
+    rows = sa.union_all(*(sa.select(ae.entity_id, ae.mentions).where(cond) for cond in outside)).subquery("x")
+    out = (sa.select(rows.c.entity_id, _total(rows.c.mentions).label("mentions"), sa.func.count().label("articles"))
+           .group_by(rows.c.entity_id).subquery("o"))
+    in_articles = s.articles - sa.func.coalesce(out.c.articles, 0)
+    return (sa.select(s.entity_id, (s.mentions - sa.func.coalesce(out.c.mentions, 0)).label("mentions"),
+                      in_articles.label("articles"))
+            .select_from(entity_stats.outerjoin(out, out.c.entity_id == s.entity_id))
+            .where(in_articles > 0).subquery("c"))
 
 
 def _timeline(conn: sa.Connection, ids: list[int], period: Period) -> list[dict[str, Any]]:
