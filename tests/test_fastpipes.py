@@ -79,7 +79,7 @@ def test_caches_stay_bounded_and_results_unchanged(pipelines, monkeypatch) -> No
     novel = " ".join(f"Minister Quorvath{i} visited Blenmark{i} and spoke." for i in range(30))
     assert _compare(pipelines, [*TRICKY, novel]) > 300
     assert len(fast.get_pipe(fastpipes.ATTRIBUTES_PIPE).plans) <= 25
-    assert len(fast.get_pipe(fastpipes.LEMMATIZER_PIPE).cache) <= 25
+    assert len(fast.get_pipe(fastpipes.LEMMATIZER_PIPE).lemmatizer.cache) <= 25
 
 
 def test_a_ruler_the_compiler_does_not_understand_is_kept() -> None:

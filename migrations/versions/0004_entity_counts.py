@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-26
+Create Date: 2026-11-25
 
 * ``article_entities``: one row per (article, entity) with the entity's number of mentions in
   the article and the article's publication date. Top entities in a date range, timelines and

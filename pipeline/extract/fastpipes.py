@@ -175,28 +175,26 @@ def _alternatives(entry: dict[str, Any]) -> list[list[dict[str, Any]]]:
 
 
 class FastLemmatizer:
-    """The model's rule lemmatizer, asked once per (form, POS, morphology), which is all its answer depends on."""
+    """The model's rule lemmatizer without its per-token overhead: its own cache, keyed as it keys it
+    (form, POS, morphology: all its answer depends on), read straight from the Doc's arrays."""
 
     def __init__(self, lemmatizer: Any) -> None:
         self.lemmatizer = lemmatizer
         self.overwrite = bool(getattr(lemmatizer, "overwrite", False))
-        self.cache: dict[tuple[int, int, int], str] = {}
 
     def __call__(self, doc: Doc) -> Doc:
         rows = doc.to_array([ORTH, POS, MORPH, LEMMA]).tolist()
-        cache, lemmatize = self.cache, self.lemmatizer.lemmatize
+        lem = self.lemmatizer
         for i, (orth, pos, morph, lemma) in enumerate(rows):
             if lemma and not self.overwrite:
                 continue
-            key = (orth, pos, morph)
-            found = cache.get(key)
+            forms = lem.cache.get((orth, pos, morph))
             tok = doc[i]
-            if found is None:
-                if len(cache) >= CACHE_LIMIT:
-                    cache.clear()
-                    self.lemmatizer.cache.clear()
-                found = cache[key] = lemmatize(tok)[0]
-            tok.lemma_ = found
+            if forms is None:
+                if len(lem.cache) >= CACHE_LIMIT:
+                    lem.cache.clear()
+                forms = lem.lemmatize(tok)
+            tok.lemma_ = forms[0]
         return doc
 
 
