@@ -10,8 +10,9 @@ do the same job cheaply:
 * ``newsstream_attributes`` runs the *same* patterns (taken from the model's ruler at load time),
   compiled into lookups by the one attribute each pattern needs exactly (LOWER, TAG, DEP, IS_SPACE),
   and applies the matches in the ruler's order with spaCy's own ``set_token_attrs``;
-* ``newsstream_lemmatizer`` calls the model's lemmatizer only once per (form, POS, morphology),
-  which is all its answer depends on, and otherwise reads a dict.
+* ``newsstream_lemmatizer`` reads (form, POS, morphology) from the Doc's arrays and looks them
+  up in the model lemmatizer's own cache, calling it only on a miss (it leaves proper nouns and
+  base forms uncached, and so does this: caching every new name grows a long-running worker).
 
 :func:`install` swaps them in only when every pattern uses what the compiler understands; any
 other pipeline is left as it is. ``tests/test_fastpipes.py`` checks on real text that every token
