@@ -3,7 +3,6 @@ migration 0004, rebuilt by rebuild_counts; each time equal to a GROUP BY over th
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -18,7 +17,7 @@ from pipeline.store.models import article_entities, articles, entities, entity_s
 from pipeline.store.query import Period, timeline, top_entities
 from pipeline.store.writer import write_batch
 from tests.test_query_api import decoy, markets
-from tests.test_store_writer import V1, entity, kyiv, make_article, minsk
+from tests.test_store_writer import V1, entity, kyiv, make_article, minsk, write_in_lockstep
 
 Counts = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
@@ -107,8 +106,7 @@ def test_counts_in_one_batch_follow_the_later_copy_of_an_article(engine: sa.Engi
 
 def test_concurrent_rewrites_of_the_same_articles_keep_the_counts_exact(engine: sa.Engine) -> None:
     """Two workers rewrite the same articles with different extractions, and add articles of their own."""
-    rounds, errors = 8, []
-    barrier = threading.Barrier(2)
+    rounds = 8
 
     def batch(worker: int, round_: int) -> list[tuple[Article, Extraction, None]]:
         out = []
@@ -121,22 +119,7 @@ def test_concurrent_rewrites_of_the_same_articles_keep_the_counts_exact(engine: 
                                               entity(own, "Minsk", "GPE")]), None))
         return out
 
-    def work(worker: int) -> None:
-        try:
-            for r in range(rounds):
-                items = batch(worker, r)
-                barrier.wait(timeout=30)
-                write_batch(engine, items, extractor_version=f"v{worker}-{r}")
-        except BaseException as exc:
-            errors.append(exc)
-            barrier.abort()
-
-    threads = [threading.Thread(target=work, args=(w,)) for w in (0, 1)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
+    write_in_lockstep(engine, batch, rounds, version=lambda worker, round_: f"v{worker}-{round_}")
     assert stored(engine) == from_mentions(engine)
     assert (stats_of(engine, "Minsk") or (0, 0))[1] >= 2 * rounds  # every worker's own articles count
 

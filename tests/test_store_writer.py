@@ -222,9 +222,35 @@ def test_two_spans_claiming_the_same_characters_are_stored_once(engine: sa.Engin
         assert conn.execute(sa.select(entities.c.label).join(mentions)).scalars().all() == ["GPE"]
 
 
+def write_in_lockstep(engine: sa.Engine, batch_for: Any, rounds: int,
+                      version: Any = lambda worker, round_: V1) -> None:
+    """Two threads call ``write_batch`` at the same moment, round after round (a barrier before
+    each): ``batch_for(worker, round_)`` gives the items, ``version(worker, round_)`` the extractor
+    version. Fails with the first error either thread met."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def work(worker: int) -> None:
+        try:
+            for r in range(rounds):
+                items = batch_for(worker, r)
+                barrier.wait(timeout=30)
+                write_batch(engine, items, extractor_version=version(worker, r))
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+
+
 def test_concurrent_writers_share_new_entities(engine: sa.Engine) -> None:
     """Two workers write different articles naming the same new entities at the same moment."""
-    rounds, errors = 6, []
+    rounds = 6
 
     def articles_for(worker: int, round_: int) -> list[tuple[Article, Extraction, None]]:
         out = []
@@ -239,24 +265,7 @@ def test_concurrent_writers_share_new_entities(engine: sa.Engine) -> None:
             out.append((a, x, None))
         return out
 
-    barrier = threading.Barrier(2)
-
-    def work(worker: int) -> None:
-        try:
-            for r in range(rounds):
-                batch = articles_for(worker, r)
-                barrier.wait(timeout=30)
-                write_batch(engine, batch, extractor_version=V1)
-        except BaseException as exc:
-            errors.append(exc)
-            barrier.abort()
-
-    threads = [threading.Thread(target=work, args=(w,)) for w in (0, 1)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
+    write_in_lockstep(engine, articles_for, rounds)
     assert count(engine, articles) == 2 * rounds * 3
     assert count(engine, entities) == 3 * rounds  # one row per (name, label), never two
     assert count(engine, mentions) == 2 * rounds * 3 * 3
