@@ -1,5 +1,12 @@
-"""A long-running worker's memory stays flat: 3,000 articles, resident memory after the last 1,000 within
-10% of after the first 1,000 (spaCy's string store would grow with every new word without memory zones)."""
+"""A long-running worker's memory stops growing: over 3,000 articles with new names in each, the last
+1,000 add at most 5% to the highest resident memory reached before them (spaCy's string store would
+grow with every new word without memory zones; a kept Doc would add ~100 kB per article).
+
+Resident memory is sampled every 250 articles. The highest level before, not the level at one
+moment, is the baseline: the allocator sometimes keeps a one-time peak of ~40 MB (a few large
+batches early on) and sometimes hands it back, so a single early sample is not a stable baseline
+(seen as +14–22% between the 1,000th and the 3,000th article in one run, ±2% in the next), while
+the traces of 6,000 articles rise by ~1 MB per 1,000 once the peak is reached (caches by word)."""
 
 from __future__ import annotations
 
@@ -33,14 +40,16 @@ def test_resident_memory_stays_flat_over_3000_articles(kafka_settings: Settings,
     url = f"sqlite:///{tmp_path / 'memory.db'}"
     upgrade(url)
     worker = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "64")
+    samples: list[tuple[int, int]] = []
     try:
-        wait_until(lambda: count(url) >= 1000, 300, "the first 1,000 articles", step=0.05)
-        after_first = rss_kib(worker.proc.pid)
-        wait_until(lambda: count(url) >= 3000, 600, "all 3,000 articles", step=0.05)
-        after_last = rss_kib(worker.proc.pid)
+        for n in range(250, 3001, 250):
+            wait_until(lambda n=n: count(url) >= n, 600, f"{n:,} articles", step=0.05)
+            samples.append((n, rss_kib(worker.proc.pid)))
     finally:
         worker.finish()
-    growth = (after_last - after_first) / after_first
-    print(f"worker RSS after 1,000 articles: {after_first / 1024:.1f} MiB; after 3,000: {after_last / 1024:.1f} MiB "
-          f"({growth:+.1%})")
-    assert growth <= 0.10
+    before = max(kib for n, kib in samples if n <= 2000)
+    last = samples[-1][1]
+    growth = (last - before) / before
+    print("worker RSS (MiB) by articles stored: "
+          + ", ".join(f"{n}: {kib / 1024:.0f}" for n, kib in samples) + f"; last 1,000: {growth:+.1%}")
+    assert growth <= 0.05, samples
