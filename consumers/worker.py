@@ -233,8 +233,13 @@ class Worker:
 
         ``clock`` gets the seconds in spaCy (``"nlp"``) and in the rules (``"rules"``)."""
         kw: dict[str, Any] = {"keep_all_events": self.keep_all_events, "clock": clock}
-        english = [(m, a) for m, a in good if is_english(a)]
-        others = [(m, a, Extraction()) for m, a in good if not is_english(a)]
+        english: list[tuple[Message, Article]] = []
+        others: list[tuple[Message, Article, Extraction]] = []
+        for m, a in good:  # one language check per article (detection can be undecided: None)
+            if is_english(a):
+                english.append((m, a))
+            else:
+                others.append((m, a, Extraction()))
         for msg, art, _x in others:
             self.log.info("not English: stored without extraction", article_id=art.id, language=art.language,
                           partition=msg.partition(), offset=msg.offset())
