@@ -19,6 +19,7 @@ class WorkerOptions:
     from_beginning: bool = True
     db_retry_seconds: float = 300.0
     shutdown_timeout: float = 30.0
+    workers: int = 1  # with several, an --instance-id given is suffixed with each worker's index
 
 
 def metrics_port_for(base: int, index: int) -> int:
@@ -26,15 +27,24 @@ def metrics_port_for(base: int, index: int) -> int:
     return base + index if base > 0 else base
 
 
+def instance_id_for(given: str | None, index: int, workers: int) -> str | None:
+    """The static membership id of worker ``index``: the one given (suffixed when there are several)."""
+    if given and workers > 1:
+        return f"{given}-{index}"
+    return given
+
+
 def run_worker(flags: dict[str, Any], opts: WorkerOptions, index: int = 0, *, announce: bool = True) -> Any:
     """Everything one worker needs, then its loop; returns its WorkerStats."""
     from consumers.worker import Worker
+    from pipeline.bus.logbridge import bridge_client_logs
     from pipeline.extract import load_nlp
     from pipeline.metrics import Metrics
     from pipeline.store.db import make_engine
 
     settings: Settings = load_settings(**flags)
     configure(settings.log_format, settings.log_level)
+    bridge_client_logs(settings.log_level)
     metrics = Metrics()
     metrics.build_info.info({"version": metrics.version, "spacy_model": settings.spacy_model,
                              "worker": str(index)})
@@ -50,7 +60,8 @@ def run_worker(flags: dict[str, Any], opts: WorkerOptions, index: int = 0, *, an
     engine = make_engine(settings.database_url_with_password())
     worker = Worker(settings, engine=engine, nlp=load_nlp(settings.spacy_model), metrics=metrics,
                     from_beginning=opts.from_beginning, db_retry_seconds=opts.db_retry_seconds,
-                    keep_all_events=opts.keep_all_events)
+                    keep_all_events=opts.keep_all_events, index=index,
+                    instance_id=instance_id_for(settings.instance_id, index, opts.workers))
     worker.install_signal_handlers(opts.shutdown_timeout)
     # the model, the clients and the modules are here for the life of the process: keep them out of
     # every later garbage collection (measured: ~4% less time per article, docs/benchmarks.md)

@@ -29,14 +29,13 @@ import uuid
 from pathlib import Path
 
 import yaml
-from confluent_kafka import Producer
 
 ROOT = Path(__file__).resolve().parent.parent
 MON = ROOT / "monitoring"
 sys.path.insert(0, str(ROOT))
 
 from pipeline.bus.broker import LocalBroker, free_port, two_free_ports  # noqa: E402
-from pipeline.bus.clients import ensure_topic  # noqa: E402
+from pipeline.bus.clients import ensure_topic, send_all  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 
 TOPIC = "news.dashboard"
@@ -109,7 +108,7 @@ def main() -> int:
                                        "--no-progress", str(ROOT / "samples"), *map(str, fifos), "-"],
                                       stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                                       env=env))
-        poison = Producer({"bootstrap.servers": broker.bootstrap})
+        kafka_settings = load_settings(bootstrap_servers=broker.bootstrap)
         started = time.monotonic()
         n = 0
         for i, fifo in enumerate(fifos):
@@ -119,9 +118,8 @@ def main() -> int:
             if i % 3 == 1:
                 lines.append(json.dumps({"title": "a record without a body"}))
             if i % 4 == 2:
-                poison.produce(TOPIC, key=b"poison", value=b"{not json")
-                poison.produce(TOPIC, key=b"poison", value=json.dumps({"schema_version": 9, "id": "x"}).encode())
-            poison.flush(10)
+                send_all(kafka_settings, TOPIC, [(b"poison", b"{not json"),
+                                                 (b"poison", json.dumps({"schema_version": 9, "id": "x"}).encode())])
             writer = threading.Thread(target=lambda f=fifo, ls=lines: f.write_text("\n".join(ls) + "\n"),
                                       daemon=True)
             writer.start()

@@ -112,25 +112,56 @@ class Article(BaseModel):
 
         Raises InvalidArticle (with a reason code) naming ``origin`` on bad input.
         """
+        cls.check_body(body, origin=origin, max_body_bytes=max_body_bytes)
+        fields = {k: v for k, v in fields.items() if v is not None}
+        return cls.from_fields(body, id, fields, origin=origin)
+
+    @staticmethod
+    def check_body(body: Any, *, origin: str | None, max_body_bytes: int) -> None:
         if not isinstance(body, str) or not body.strip():
             raise InvalidArticle("empty body", code="empty_body", origin=origin)
-        size = len(body.encode("utf-8"))
+        size = len(body.encode("utf-8", "surrogatepass"))
         if size > max_body_bytes:
             raise InvalidArticle(f"body is {size} bytes, over the limit of {max_body_bytes}",
                                  code="body_too_large", origin=origin)
         if "\x00" in body:
             raise InvalidArticle("body contains NUL bytes (binary input?)", code="binary", origin=origin)
-        fields = {k: v for k, v in fields.items() if v is not None}
-        if id is None:
-            id = article_id(url=fields.get("url"), source=fields.get("source"),
-                            title=fields.get("title"), body=body)
+
+    @classmethod
+    def from_fields(cls, body: str, id: Any, fields: dict[str, Any], *, origin: str | None) -> Article:
+        """Validate plain fields (any keys: unknown ones are refused by name, never taken as arguments)."""
+        bad = _unencodable(body, fields, id)
+        if bad:
+            raise InvalidArticle(f"{bad}: not valid Unicode text (a lone surrogate?)", code="invalid_field",
+                                 origin=origin)
         try:
-            return cls(id=str(id), body=body, **fields)
+            if id is None:
+                id = article_id(url=_text(fields.get("url")), source=_text(fields.get("source")),
+                                title=_text(fields.get("title")), body=body)
+            return cls.model_validate({"id": str(id), "body": body, **fields})
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "article"
             code = "bad_date" if where == "published" else "invalid_field"
             raise InvalidArticle(f"{where}: {err['msg']}", code=code, origin=origin) from None
+        except ValueError as exc:  # a URL the id cannot be computed from ("http://x:99999", "http://[::1")
+            raise InvalidArticle(f"url: {exc}", code="invalid_field", origin=origin) from None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _unencodable(body: str, fields: dict[str, Any], id: Any) -> str | None:
+    """The name of the first field holding text that is not valid Unicode, or None."""
+    for name, value in (("body", body), ("id", id), *fields.items()):
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return name
+    return None
 
 
 def encode(article: Article) -> bytes:
@@ -154,6 +185,10 @@ def decode(value: bytes | None, *, origin: str | None = None,
     except json.JSONDecodeError as exc:
         raise InvalidArticle(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                              code="bad_json", origin=origin) from None
+    except RecursionError:
+        raise InvalidArticle("invalid JSON: nested too deeply", code="bad_json", origin=origin) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise InvalidArticle(f"invalid JSON: {exc}", code="bad_json", origin=origin) from None
     if not isinstance(data, dict):
         raise InvalidArticle(f"expected a JSON object, got {type(data).__name__}", code="bad_shape",
                              origin=origin)
@@ -164,4 +199,6 @@ def decode(value: bytes | None, *, origin: str | None = None,
     body = data.pop("body", None)
     if not isinstance(body, str):
         raise InvalidArticle("missing body", code="missing_body", origin=origin)
-    return Article.build(body=body, origin=origin, max_body_bytes=max_body_bytes, **data)
+    Article.check_body(body, origin=origin, max_body_bytes=max_body_bytes)
+    return Article.from_fields(body, data.pop("id", None), {k: v for k, v in data.items() if v is not None},
+                               origin=origin)

@@ -32,7 +32,19 @@ class Settings(BaseSettings):
     metrics_host: str = Field("127.0.0.1", description="address /metrics binds to")
     batch_size: int = Field(64, ge=1, description="messages per consumer batch")
     max_body_bytes: int = Field(1_000_000, ge=1, description="largest accepted article body")
-    compression: Literal["gzip", "lz4", "zstd", "snappy", "none"] = Field("gzip", description="producer compression")
+    compression: Literal["gzip", "lz4", "zstd", "none"] = Field("lz4", description="producer compression")
+    session_timeout_ms: int = Field(10_000, ge=6_000, le=1_800_000, description="consumer group session "
+                                    "timeout: how soon a member that stopped heartbeating loses its partitions")
+    max_poll_interval_ms: int = Field(300_000, ge=1_000, description="longest time between two polls before "
+                                      "a consumer is considered stuck and leaves the group")
+    instance_id: str | None = Field(None, description="static group membership id of a consumer (default: "
+                                    "the host name and the worker index)")
+    producer_max_in_flight: int = Field(20_000, ge=1, description="messages a producer holds unacknowledged "
+                                        "before send waits")
+    producer_max_in_flight_bytes: int = Field(64_000_000, ge=1_000, description="bytes a producer holds "
+                                              "unacknowledged before send waits")
+    producer_max_block_seconds: float = Field(60.0, gt=0, description="how long send waits for room (or for "
+                                              "the topic's metadata) before it fails")
     security_protocol: str | None = Field(None, description="Kafka security.protocol (SASL_SSL...)")
     sasl_mechanism: str | None = Field(None, description="Kafka sasl.mechanism")
     sasl_username: str | None = Field(None, description="Kafka SASL user")
@@ -60,18 +72,18 @@ class Settings(BaseSettings):
         return data
 
     def kafka_security(self) -> dict[str, str]:
-        """librdkafka security settings for real clusters (empty for the local broker)."""
+        """kafka-python security settings for real clusters (empty for the local broker)."""
         conf: dict[str, str] = {}
         if self.security_protocol:
-            conf["security.protocol"] = self.security_protocol
+            conf["security_protocol"] = self.security_protocol
         if self.sasl_mechanism:
-            conf["sasl.mechanism"] = self.sasl_mechanism
+            conf["sasl_mechanism"] = self.sasl_mechanism
         if self.sasl_username:
-            conf["sasl.username"] = self.sasl_username
+            conf["sasl_plain_username"] = self.sasl_username
         if self.sasl_password:
-            conf["sasl.password"] = self.sasl_password.get_secret_value()
+            conf["sasl_plain_password"] = self.sasl_password.get_secret_value()
         if self.ssl_ca_location:
-            conf["ssl.ca.location"] = self.ssl_ca_location
+            conf["ssl_cafile"] = self.ssl_ca_location
         return conf
 
     def database_url_with_password(self) -> str:

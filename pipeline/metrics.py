@@ -63,6 +63,12 @@ class Metrics:
         self.kafka_consumergroup_lag = Gauge("kafka_consumergroup_lag",
                                              "Current approximate lag of a consumer group at topic/partition",
                                              ["consumergroup", "topic", "partition"], registry=r)
+        self.worker_restarts = Counter("newsstream_worker_restarts_total",
+                                       "Worker processes restarted by the `consume --workers` supervisor after a "
+                                       "crash", ["worker"], registry=r)
+        self.outage_seconds = Counter("newsstream_outage_seconds_total",
+                                      "Seconds a worker held its partitions paused while the database or the "
+                                      "dead-letter topic was unavailable", ["what"], registry=r)
         self.build_info = Info("newsstream_build", "Version and spaCy model", registry=r)
         self.version = __version__
         self.build_info.info({"version": __version__})

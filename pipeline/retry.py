@@ -38,8 +38,11 @@ def backoff_delays(base: float = 0.2, cap: float = 10.0, rng: random.Random | No
 
 def retry(fn: Callable[[], T], *, deadline: float, base: float = 0.2, cap: float = 10.0,
           on_retry: Callable[[BaseException, float, int], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> T:
-    """Call ``fn`` until it succeeds, a non-retriable error is raised, or ``deadline`` seconds pass."""
+          should_stop: Callable[[], bool] | None = None,
+          sleep: Callable[[float], None] = time.sleep) -> T:
+    """Call ``fn`` until it succeeds, a non-retriable error is raised, or ``deadline`` seconds pass.
+
+    ``sleep`` waits between attempts (a consumer passes one that keeps polling the group)."""
     end = time.monotonic() + deadline
     for attempt, delay in enumerate(backoff_delays(base, cap), start=1):
         try:
@@ -49,5 +52,5 @@ def retry(fn: Callable[[], T], *, deadline: float, base: float = 0.2, cap: float
                 raise
             if on_retry:
                 on_retry(exc, delay, attempt)
-            time.sleep(delay)
+            sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -18,6 +18,7 @@ from pipeline import __version__
 from pipeline.article import DEFAULT_MAX_BODY_BYTES, Article
 from pipeline.parsing.feeds import parse_feed
 from pipeline.parsing.reader import Rejected
+from producers.intake import guarded
 
 MAX_FEED_BYTES = 20_000_000
 TIMEOUT = 30.0
@@ -76,7 +77,8 @@ class FeedPoller:
         if len(data) > MAX_FEED_BYTES:
             return FeedResult(url, status, [Rejected(url, "feed_error",
                                                      f"feed larger than {MAX_FEED_BYTES} bytes")])
-        items = list(parse_feed(data, url, max_body_bytes=self.max_body_bytes, languages=self.languages))
+        items = list(guarded(parse_feed(data, url, max_body_bytes=self.max_body_bytes, languages=self.languages),
+                             url))
         return FeedResult(url, status, items, etag, modified)
 
     def remember(self, result: FeedResult) -> None:

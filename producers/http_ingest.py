@@ -1,8 +1,9 @@
 """HTTP push: `POST /articles` (one JSON article, a JSON array or JSON lines) onto the topic.
 
-Answers 202 once the broker acknowledged every new article of the request, with their ids;
+Answers 202 once the broker acknowledged every article of the request, with their ids (a
+duplicate still being delivered for an earlier request is waited for: 202 means it is on the topic);
 400 (nothing usable: each reason listed), 411, 413 (over the size limit), 415 (not JSON or text),
-503 (Kafka did not acknowledge). ``GET /healthz`` and ``GET /metrics`` too.
+503 (Kafka did not acknowledge, or takes nothing more: send them again). ``GET /healthz`` and ``GET /metrics`` too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from pipeline.article import Article
+from pipeline.errors import BrokerUnavailable
 from pipeline.metrics import Metrics
 from pipeline.parsing import Rejected, parse_bytes
-from producers.intake import DUPLICATE, SENT, Intake
+from producers.intake import DUPLICATE, Intake, guarded
 
 JSON_TYPES = {"application/json", "application/x-ndjson", "application/ndjson", "application/jsonl",
               "application/x-jsonlines", "application/json-lines"}
@@ -53,8 +56,10 @@ class IngestServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], intake: Intake, metrics: Metrics, *,
-                 max_request_bytes: int, max_body_bytes: int, languages: Collection[str] = ()) -> None:
+                 max_request_bytes: int, max_body_bytes: int, languages: Collection[str] = (),
+                 delivery_timeout: float = DELIVERY_TIMEOUT) -> None:
         super().__init__(address, _Handler)
+        self.delivery_timeout = delivery_timeout
         self.intake = intake
         self.metrics = metrics
         self.max_request_bytes = max_request_bytes
@@ -82,23 +87,22 @@ class IngestServer(ThreadingHTTPServer):
             self.intake.producer.poll(0.1)
 
     def ingest(self, data: bytes, name: str) -> tuple[int, dict[str, Any]]:
+        """202 only once every new article of the request is on the topic, and every duplicate too
+        (one still in flight from another request is waited for); else 503 and the client retries."""
         request = _Request()
         request.expect()  # held until every article is queued, so 'done' cannot fire early
-        ids, duplicates, rejected = [], [], []
-        for item in parse_bytes(data, name, max_body_bytes=self.max_body_bytes, languages=self.languages):
-            if isinstance(item, Rejected):
-                self.intake.reject(item)
-                rejected.append({"origin": item.origin, "code": item.code, "reason": item.reason})
-                continue
-            request.expect()
-            outcome = self.intake.handle(item, source="http", on_done=functools.partial(request.answered, item.id))
-            if outcome != SENT:  # no delivery callback will come for it
-                request.answered(None, None)
-            ids.append(item.id)
-            if outcome == DUPLICATE:
-                duplicates.append(item.id)
+        ids: list[str] = []
+        duplicates: list[str] = []
+        rejected: list[dict[str, str]] = []
+        try:
+            items = parse_bytes(data, name, max_body_bytes=self.max_body_bytes, languages=self.languages)
+            for item in guarded(items, name):
+                self._one(item, request, ids, duplicates, rejected)
+        except BrokerUnavailable as exc:  # the broker takes nothing more: do not wait for it
+            return 503, {"error": f"{exc}; send the articles again", "failed": request.failed,
+                         "rejected": rejected}
         request.answered(None, None)
-        if not request.done.wait(DELIVERY_TIMEOUT):
+        if not request.done.wait(self.delivery_timeout):
             return 503, {"error": "Kafka did not acknowledge the articles in time; send them again "
                          "(articles already delivered come back as duplicates)", "ids": ids}
         if request.failed:
@@ -109,6 +113,26 @@ class IngestServer(ThreadingHTTPServer):
             return 400, {"error": "no article in the request could be accepted", "rejected": rejected}
         return 202, {"ids": ids, "accepted": len(ids) - len(duplicates), "duplicates": duplicates,
                      "rejected": rejected}
+
+    def _one(self, item: Article | Rejected, request: _Request, ids: list[str], duplicates: list[str],
+             rejected: list[dict[str, str]]) -> None:
+        if isinstance(item, Rejected):
+            self.intake.reject(item)
+            rejected.append(_why(item))
+            return
+        request.expect()  # answered by the producer, whatever the outcome
+        outcome = self.intake.handle(item, source="http", on_done=functools.partial(request.answered, item.id))
+        if isinstance(outcome, Rejected):  # refused before it was sent: no answer will come
+            request.answered(None, None)
+            rejected.append(_why(outcome))
+            return
+        ids.append(item.id)
+        if outcome == DUPLICATE:
+            duplicates.append(item.id)
+
+
+def _why(item: Rejected) -> dict[str, str]:
+    return {"origin": item.origin, "code": item.code, "reason": item.reason}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -126,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _json(self, status: int, data: dict[str, Any]) -> None:
-        self._send(status, json.dumps(data, ensure_ascii=False).encode("utf-8") + b"\n")
+        self._send(status, json.dumps(data, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n")
 
     def _refuse(self, status: int, code: str, error: str) -> None:
         self.server.intake.producer.reject(code)

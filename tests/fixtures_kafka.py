@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Message
 
 from pipeline.bus.broker import LocalBroker, free_port
 from pipeline.bus.clients import ensure_topic
+from pipeline.bus.reader import read_topic as _read_topic
 from pipeline.config import Settings, load_settings
 from pipeline.errors import ToolMissing
+from pipeline.records import ConsumedRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,27 +51,6 @@ def kafka_settings(kafka_broker: LocalBroker, kafka_topic: str) -> Settings:
                          group=f"g.{uuid.uuid4().hex[:10]}", metrics_port=0)
 
 
-def read_topic(bootstrap: str, topic: str, *, expect: int | None = None, timeout: float = 30.0) -> list[Message]:
-    """Every message on ``topic`` from the beginning (stops at ``expect`` messages or when idle)."""
-    import time
-
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader.{uuid.uuid4().hex[:8]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe([topic])
-    out: list[Message] = []
-    deadline = time.monotonic() + timeout
-    idle_since = time.monotonic()
-    try:
-        while time.monotonic() < deadline:
-            batch = consumer.consume(num_messages=500, timeout=0.5)
-            batch = [m for m in batch if m.error() is None]
-            if batch:
-                out.extend(batch)
-                idle_since = time.monotonic()
-            if expect is not None and len(out) >= expect:
-                break
-            if expect is None and out and time.monotonic() - idle_since > 3:
-                break
-    finally:
-        consumer.close()
-    return out
+def read_topic(bootstrap: str, topic: str, *, expect: int | None = None, timeout: float = 30.0) -> list[ConsumedRecord]:
+    """Every message on ``topic`` from the beginning (waits for ``expect`` messages when given)."""
+    return _read_topic(load_settings(bootstrap_servers=bootstrap), topic, expect=expect, timeout=timeout)

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from confluent_kafka import Producer
 
 from pipeline.article import Article, encode
-from pipeline.config import Settings
+from pipeline.bus.clients import send_all
+from pipeline.config import Settings, load_settings
 from pipeline.store.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,11 +57,13 @@ def synthetic_articles(n: int, *, seed: int = 7, paragraphs: int = 1) -> list[Ar
 
 
 def produce_articles(bootstrap: str, topic: str, arts: list[Article]) -> None:
-    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
-    for a in arts:
-        p.produce(topic, key=a.id.encode(), value=encode(a))
-        p.poll(0)
-    assert p.flush(60) == 0
+    send_raw(bootstrap, topic, [(a.id.encode(), encode(a)) for a in arts])
+
+
+def send_raw(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes | None]], *,
+             partition: int | None = None) -> None:
+    """Write raw (key, value) bytes to the topic, as any client could, and wait for every acknowledgement."""
+    send_all(load_settings(bootstrap_servers=bootstrap), topic, messages, partition=partition)
 
 
 def consume_cmd(s: Settings, url: str, *extra: str) -> list[str]:
@@ -72,10 +74,11 @@ def consume_cmd(s: Settings, url: str, *extra: str) -> list[str]:
 class Consumer:
     """A real `newsstream consume` process whose log goes to a file the test can read while it runs."""
 
-    def __init__(self, s: Settings, url: str, *extra: str) -> None:
+    def __init__(self, s: Settings, url: str, *extra: str, env: dict[str, str] | None = None) -> None:
         fd, name = tempfile.mkstemp(prefix="consumer-", suffix=".log")
         self.log_path = Path(name)
-        env = {**os.environ, "NEWSSTREAM_LOG_FORMAT": "json"}
+        self.started = time.monotonic()
+        env = {**os.environ, "NEWSSTREAM_LOG_FORMAT": "json", **(env or {})}
         with os.fdopen(fd, "w") as log:
             self.proc = subprocess.Popen(consume_cmd(s, url, *extra), stdout=log, stderr=subprocess.STDOUT,
                                          text=True, cwd=ROOT, env=env)
@@ -91,6 +94,9 @@ class Consumer:
         self.proc.kill()
         return self.proc.wait(timeout=30)
 
+    def wait(self, timeout: float = 300) -> int:
+        return self.proc.wait(timeout=timeout)
+
     def finish(self, timeout: float = 60) -> str:
         """SIGTERM: the worker finishes its batch, commits and exits 0; returns its log."""
         self.proc.send_signal(signal.SIGTERM)
@@ -99,8 +105,8 @@ class Consumer:
         return self.log
 
 
-def start_consumer(s: Settings, url: str, *extra: str) -> Consumer:
-    return Consumer(s, url, *extra)
+def start_consumer(s: Settings, url: str, *extra: str, env: dict[str, str] | None = None) -> Consumer:
+    return Consumer(s, url, *extra, env=env)
 
 
 def count(url: str, table: str = "articles") -> int:

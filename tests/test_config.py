@@ -37,7 +37,7 @@ def test_passwords_never_appear_in_public_settings(monkeypatch: pytest.MonkeyPat
     s = load_settings()
     shown = str(s.public()) + repr(s)
     assert "hunter2" not in shown and "s3cret" not in shown
-    assert s.kafka_security()["sasl.password"] == "s3cret"
+    assert s.kafka_security()["sasl_plain_password"] == "s3cret"
 
 
 def test_database_password_setting_is_added_only_when_connecting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,3 +56,12 @@ def test_cli_reports_a_config_error_in_one_line(monkeypatch: pytest.MonkeyPatch)
     assert res.exit_code == 1
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and "NEWSSTREAM_NOPE" in lines[0]
+
+
+def test_compression_is_one_of_the_codecs_kafka_python_ships(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().compression == "lz4"
+    for codec in ("gzip", "lz4", "zstd", "none"):
+        assert load_settings(compression=codec).compression == codec
+    monkeypatch.setenv("NEWSSTREAM_COMPRESSION", "snappy")  # gone with confluent-kafka
+    with pytest.raises(ConfigError, match="compression"):
+        load_settings()

@@ -10,17 +10,18 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from confluent_kafka import Consumer, Producer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from consumers.worker import Worker
 from pipeline.article import Article, encode
+from pipeline.bus.admin import committed_offsets
 from pipeline.config import Settings
 from pipeline.extract import load_nlp
 from pipeline.metrics import Metrics
 from pipeline.store.db import make_engine
 from tests.conftest import SAMPLES
 from tests.fixtures_kafka import read_topic
+from tests.pipeline_helpers import send_raw
 
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,10 +76,7 @@ def test_samples_flow_into_the_database_and_a_second_pass_changes_nothing(kafka_
 def test_offsets_are_committed_only_for_what_the_database_holds(kafka_settings: Settings, db_url: str) -> None:
     s = kafka_settings
     arts = [Article.build(body=f"Mayor Ana Ruiz visited Lisbon on day {i}.", title=f"visit {i}") for i in range(7)]
-    producer = Producer({"bootstrap.servers": s.bootstrap_servers})
-    for a in arts:
-        producer.produce(s.topic, key=a.id.encode(), value=encode(a))
-    assert producer.flush(30) == 0
+    send_raw(s.bootstrap_servers, s.topic, [(a.id.encode(), encode(a)) for a in arts])
 
     consume(s, db_url, "--max-articles", "3", "--batch-size", "1")
     assert counts(db_url)["articles"] == 3
@@ -90,12 +88,7 @@ def test_offsets_are_committed_only_for_what_the_database_holds(kafka_settings: 
 
 
 def committed_total(s: Settings) -> int:
-    c = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": s.group})
-    try:
-        tps = c.committed([TopicPartition(s.topic, p) for p in range(3)], timeout=10)
-        return sum(tp.offset for tp in tps if tp.offset >= 0)
-    finally:
-        c.close()
+    return sum(committed_offsets(s, s.group, s.topic).values())
 
 
 def test_poison_messages_go_to_the_dead_letter_topic_and_good_ones_are_stored(kafka_settings: Settings,
@@ -108,11 +101,8 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_good_ones_are_stored(ka
         "bad_encoding": b"\xff\xfe\xfa binary",
         "missing_body": json.dumps({"schema_version": 1, "id": "y"}).encode(),
     }
-    producer = Producer({"bootstrap.servers": s.bootstrap_servers})
     values = [encode(good[0]), *bad.values(), *(encode(a) for a in good[1:])]
-    for v in values:
-        producer.produce(s.topic, key=b"k", value=v)  # one key: one partition, poison in the middle
-    assert producer.flush(30) == 0
+    send_raw(s.bootstrap_servers, s.topic, [(b"k", v) for v in values])  # one key: one partition, poison inside
 
     metrics = Metrics(registry=CollectorRegistry())
     worker = Worker(s, engine=make_engine(db_url), nlp=load_nlp(), metrics=metrics)
@@ -121,10 +111,11 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_good_ones_are_stored(ka
     assert counts(db_url)["articles"] == 4
 
     dead = read_topic(s.bootstrap_servers, f"{s.topic}.dlq", expect=4)
-    assert sorted(m.value() for m in dead) == sorted(bad.values())
+    assert sorted(m.value for m in dead) == sorted(bad.values())
     for m in dead:
-        headers = {k: v.decode() for k, v in m.headers()}
+        headers = {k: v.decode() for k, v in m.headers}
         assert headers["dlq.error.class"] == "InvalidArticle"
+        assert headers["dlq.reason"] in bad
         assert headers["dlq.source.topic"] == s.topic
         assert int(headers["dlq.source.offset"]) in range(1, 5)
         assert headers["dlq.error.message"]
@@ -141,9 +132,7 @@ def test_a_running_consumer_serves_its_metrics(kafka_settings: Settings, db_url:
 
     s = kafka_settings
     art = Article.build(body="The council of Ghent approved the budget.", title="budget")
-    producer = Producer({"bootstrap.servers": s.bootstrap_servers})
-    producer.produce(s.topic, key=art.id.encode(), value=encode(art))
-    assert producer.flush(30) == 0
+    send_raw(s.bootstrap_servers, s.topic, [(art.id.encode(), encode(art))])
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "consume", "--bootstrap-servers",
                              s.bootstrap_servers, "--topic", s.topic, "--database-url", db_url, "--group", s.group,

@@ -1,5 +1,5 @@
-"""Twelve kinds of bad input: each is stored correctly or dead-lettered with its reason, and the good
-messages around them are all stored (real broker; SQLite and PostgreSQL)."""
+"""Bad input written to the topic as raw bytes: each message is stored correctly or dead-lettered with
+its reason, and the good messages around them are all stored (real broker; SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from confluent_kafka import Producer
 from prometheus_client import CollectorRegistry
 
 from consumers.worker import Worker
@@ -17,7 +16,7 @@ from pipeline.extract import load_nlp
 from pipeline.metrics import Metrics
 from pipeline.store.db import make_engine
 from tests.fixtures_kafka import read_topic
-from tests.pipeline_helpers import synthetic_articles
+from tests.pipeline_helpers import send_raw, synthetic_articles
 
 pytestmark = pytest.mark.kafka
 
@@ -53,15 +52,8 @@ def test_every_kind_of_bad_input_is_stored_or_dead_lettered_with_its_reason(kafk
         (b"same-id", encode(first), "stored"),
         (b"same-id", encode(second), "stored"),
     ]
-    producer = Producer({"bootstrap.servers": s.bootstrap_servers, "message.max.bytes": 8_000_000,
-                         "compression.type": "gzip"})
-    for art in good[:3]:
-        producer.produce(s.topic, key=art.id.encode(), value=encode(art), partition=0)
-    for key, value, _ in bad:
-        producer.produce(s.topic, key=key, value=value, partition=0)
-    for art in good[3:]:
-        producer.produce(s.topic, key=art.id.encode(), value=encode(art), partition=0)
-    assert producer.flush(30) == 0
+    send_raw(s.bootstrap_servers, s.topic, [(a.id.encode(), encode(a)) for a in good[:3]]
+             + [(key, value) for key, value, _ in bad] + [(a.id.encode(), encode(a)) for a in good[3:]], partition=0)
 
     metrics = Metrics(registry=CollectorRegistry())
     engine = make_engine(db_url)
@@ -82,10 +74,66 @@ def test_every_kind_of_bad_input_is_stored_or_dead_lettered_with_its_reason(kafk
     dead = read_topic(s.bootstrap_servers, f"{s.topic}.dlq", expect=len(expected_dlq))
     reasons = {}
     for m in dead:
-        headers = dict(m.headers())
-        reasons[m.key()] = headers["dlq.error.message"].decode()
+        headers = dict(m.headers)
+        reasons[m.key] = headers["dlq.error.message"].decode()
         assert headers["dlq.source.topic"].decode() == s.topic and headers["dlq.attempts"] == b"1"
     assert "over the limit" in reasons[b"k6"] and "HTML" in reasons[b"k10"]
     for code in set(expected_dlq):
         assert metrics.registry.get_sample_value("newsstream_dlq_messages_total", {"reason": code}) == \
             expected_dlq.count(code)
+
+
+def json_v1(text: str) -> bytes:
+    """A schema v1 object from raw JSON text (so that escapes such as a lone surrogate reach the topic as is)."""
+    return ('{"schema_version": 1, ' + text + "}").encode()
+
+
+# Each of these once crashed the worker (or would have): the batch was never committed, the
+# partition blocked, and the good articles behind them were never stored.
+POISON: list[tuple[str, bytes | None, str, str]] = [
+    ("lone surrogate", json_v1('"id": "p1", "body": "Text.", "title": "\\ud800"'), "invalid_field", "InvalidArticle"),
+    ("100,000 brackets", b"[" * 100_000, "bad_json", "InvalidArticle"),
+    ("5,000-digit number", json_v1('"id": "p3", "body": "Text.", "n": ' + "7" * 5000), "bad_json", "InvalidArticle"),
+    ("key named origin", json_v1('"id": "p4", "body": "Text.", "origin": "x"'), "invalid_field", "InvalidArticle"),
+    ("key named max_body_bytes", json_v1('"id": "p5", "body": "Text.", "max_body_bytes": 1'), "invalid_field",
+     "InvalidArticle"),
+    ("port out of range, no id", json_v1('"body": "Text.", "url": "http://x.example:99999/a"'), "invalid_field",
+     "InvalidArticle"),
+    ("broken IPv6 URL", json_v1('"body": "Text.", "url": "http://[::1/x"'), "invalid_field", "InvalidArticle"),
+    ("50,000 nested objects", b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "bad_json", "InvalidArticle"),
+    ("NaN body", json_v1('"id": "p9", "body": NaN'), "missing_body", "InvalidArticle"),
+    ("infinite date", json_v1('"id": "p10", "body": "Text.", "published": 1e400'), "bad_date", "InvalidArticle"),
+    ("authors as an object", json_v1('"id": "p11", "body": "Text.", "authors": {"a": 1}'), "invalid_field",
+     "InvalidArticle"),
+    ("id of 10,000 characters", json_v1('"id": "' + "i" * 10_000 + '", "body": "Text."'), "invalid_field",
+     "InvalidArticle"),
+    ("empty value", b"", "bad_json", "InvalidArticle"),
+    ("tombstone (no value)", None, "no_value", "InvalidArticle"),
+    ("schema version as text", b'{"schema_version": "1", "id": "p15", "body": "Text."}', "bad_schema_version",
+     "InvalidArticle"),
+    ("language as a list", json_v1('"id": "p16", "body": "Text.", "language": ["en"]'), "invalid_field",
+     "InvalidArticle"),
+]
+
+
+def test_poison_payloads_are_dead_lettered_and_the_articles_behind_them_stored(kafka_settings: Settings,
+                                                                                db_url: str) -> None:
+    s = kafka_settings
+    good = synthetic_articles(10, seed=23)
+    messages = [(f"poison-{i}".encode(), value) for i, (_n, value, _c, _k) in enumerate(POISON)]
+    send_raw(s.bootstrap_servers, s.topic, messages + [(a.id.encode(), encode(a)) for a in good], partition=0)
+
+    metrics = Metrics(registry=CollectorRegistry())
+    engine = make_engine(db_url)
+    stats = Worker(s, engine=engine, nlp=load_nlp(), metrics=metrics).run(until_idle=3)
+
+    assert (stats.consumed, stats.dead_lettered, stats.processed) == (len(POISON) + 10, len(POISON), 10)
+    with engine.connect() as conn:
+        assert set(conn.execute(sa.text("select id from articles")).scalars()) == {a.id for a in good}
+    dead = {m.key: dict(m.headers) for m in read_topic(s.bootstrap_servers, f"{s.topic}.dlq", expect=len(POISON))}
+    for i, (name, _value, code, error_class) in enumerate(POISON):
+        headers = dead[f"poison-{i}".encode()]
+        assert (headers["dlq.reason"].decode(), headers["dlq.error.class"].decode()) == (code, error_class), name
+        assert headers["dlq.source.offset"] == str(i).encode()
+        assert headers["dlq.error.message"], name
+    assert stats.lag_left == 0

@@ -1,7 +1,8 @@
-"""Guarantees under real failures: SIGKILL mid-batch, PostgreSQL down, broker restart, rebalance.
+"""Guarantees under real failures: SIGKILL mid-batch and restart, PostgreSQL down (also for longer than
+the max poll interval), broker restart, a worker joining and leaving, the dead-letter topic unwritable.
 
 Real broker, real PostgreSQL. Each run's database must hold exactly what a clean run of the
-same 300 articles holds, table by table: nothing lost, nothing doubled.
+same 300 articles holds, table by table: nothing lost, nothing doubled. Recovery times are printed.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ from typing import Any
 
 import pytest
 
-from pipeline.article import Article
+from pipeline.article import Article, encode
+from pipeline.bus.admin import committed_offsets, set_topic_config
 from pipeline.bus.broker import LocalBroker
-from pipeline.bus.clients import ensure_topic
+from pipeline.bus.clients import dlq_topic, ensure_topic, read_topic
 from pipeline.config import Settings, load_settings
 from pipeline.store.db import upgrade
-from tests.pipeline_helpers import count, dump, produce_articles, start_consumer, synthetic_articles, wait_until
+from tests.pipeline_helpers import (
+    count,
+    dump,
+    produce_articles,
+    send_raw,
+    start_consumer,
+    synthetic_articles,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 N = 300
@@ -76,7 +86,36 @@ def test_sigkill_three_times_mid_batch_loses_and_doubles_nothing(reference: dict
         wait_until(lambda b=before: count(url) >= b + 40, 120, f"progress before kill {kill + 1}", step=0.05)
         assert proc.kill() == -signal.SIGKILL
     assert count(url) < N
-    proc = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "16")
+    # then what an operator runs to finish the job: it must not stop before every message is stored
+    started = time.monotonic()
+    proc = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "16", "--until-idle", "3")
+    assert proc.wait(timeout=300) == 0, proc.log[-3000:]
+    print(f"recovery: the rest stored and caught up in {time.monotonic() - started:.1f}s")
+    assert "lag left 0" in proc.log
+    assert comparable(dump(url)) == reference
+
+
+def first_commit_after(proc: Any, since: float, timeout: float = 120) -> float:
+    wait_until(lambda: "batch committed" in proc.log, timeout, "the first commit")
+    return time.monotonic() - since
+
+
+def test_a_worker_restarted_after_sigkill_gets_its_partitions_back_at_once(reference: dict,
+                                                                          kafka_settings: Settings, pg_server: Any,
+                                                                          articles: list[Article]) -> None:
+    """Static membership: the group waits for the member to come back instead of for its session to expire
+    (30 s here, so that waiting for it could not be mistaken for a quick restart)."""
+    url = start_run(kafka_settings, pg_server, articles)
+    env = {"NEWSSTREAM_SESSION_TIMEOUT_MS": "30000"}
+    cold_start = time.monotonic()
+    proc = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "16", env=env)
+    cold = first_commit_after(proc, cold_start)
+    proc.kill()
+    restart = time.monotonic()
+    proc = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "16", env=env)
+    warm = first_commit_after(proc, restart)
+    print(f"first commit: cold start {cold:.1f}s, restart after SIGKILL {warm:.1f}s")
+    assert warm < 20, f"the restarted worker waited {warm:.1f}s: it waited for the dead member's session"
     wait_until(lambda: count(url) == N, 300, "the restarted worker to store every article")
     proc.finish()
     assert comparable(dump(url)) == reference
@@ -100,6 +139,59 @@ def test_postgres_down_for_20_seconds_mid_run(reference: dict, kafka_settings: S
     assert comparable(dump(url)) == reference
 
 
+def test_postgres_down_longer_than_the_max_poll_interval(reference: dict, kafka_settings: Settings,
+                                                        pg_server: Any, articles: list[Article]) -> None:
+    """While paused for the database the worker keeps polling the group: it is not evicted."""
+    url = start_run(kafka_settings, pg_server, articles)
+    env = {"NEWSSTREAM_MAX_POLL_INTERVAL_MS": "6000"}
+    proc = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "16", "--retry-seconds", "180",
+                          env=env)
+    try:
+        wait_until(lambda: count(url) >= 50, 120, "progress before the outage")
+        pg_server.stop()
+        time.sleep(25)  # four max poll intervals
+        assert proc.poll() is None, "the worker exited while the database was down"
+    finally:
+        pg_server.start()
+    back = time.monotonic()
+    wait_until(lambda: count(url) > 50 + 16, 120, "a batch after the database came back")
+    print(f"recovery: first batch stored {time.monotonic() - back:.1f}s after PostgreSQL came back")
+    wait_until(lambda: count(url) == N, 300, "the worker to finish after the database came back")
+    log = proc.finish()
+    assert "database unavailable: partitions paused, retrying" in log
+    assert log.count("partitions assigned") == 1 and "partitions revoked" not in log.split("stopping")[0], \
+        "the worker lost its membership during the outage"
+    assert comparable(dump(url)) == reference
+
+
+def test_an_unwritable_dead_letter_topic_is_waited_out_and_nothing_is_dropped(kafka_settings: Settings,
+                                                                              pg_server: Any) -> None:
+    s = kafka_settings
+    url = fresh_pg(pg_server)
+    dlq = dlq_topic(s.topic)
+    ensure_topic(s, dlq, partitions=1)
+    set_topic_config(s, dlq, {"max.message.bytes": "64"})  # every dead letter is refused by the broker
+    good = synthetic_articles(6, seed=5)
+    poison = [(b"poison-1", b"{not json" + b" " * 200), (b"poison-2", b"[" * 300)]
+    send_raw(s.bootstrap_servers, s.topic, [(good[0].id.encode(), encode(good[0])), *poison,
+                                            *((a.id.encode(), encode(a)) for a in good[1:])], partition=0)
+    proc = start_consumer(s, url, "--no-migrate", "--retry-seconds", "120")
+    try:
+        wait_until(lambda: "dead-letter topic unavailable: partitions paused" in proc.log, 120, "the DLQ outage")
+        time.sleep(3)
+        assert proc.poll() is None, "the worker gave up although its deadline had not passed"
+        assert committed_offsets(s, s.group, s.topic).get(0, 0) == 0, "offsets committed before the DLQ took it"
+    finally:
+        set_topic_config(s, dlq, {"max.message.bytes": "1048588"})
+    fixed = time.monotonic()
+    wait_until(lambda: committed_offsets(s, s.group, s.topic).get(0, 0) == len(good) + 2, 120, "the commit")
+    print(f"recovery: batch committed {time.monotonic() - fixed:.1f}s after the DLQ was writable again")
+    log = proc.finish()
+    assert "dead-letter topic is back: partitions resumed" in log
+    assert sorted(r.key for r in read_topic(s, dlq, expect=2)) == [b"poison-1", b"poison-2"]
+    assert count(url) == len(good)
+
+
 def test_broker_restart_mid_run(reference: dict, kafka_settings: Settings, kafka_broker: LocalBroker,
                                 pg_server: Any, articles: list[Article]) -> None:
     url = start_run(kafka_settings, pg_server, articles)
@@ -117,12 +209,20 @@ def test_broker_restart_mid_run(reference: dict, kafka_settings: Settings, kafka
 def test_a_second_worker_joins_and_leaves_mid_run(reference: dict, kafka_settings: Settings, pg_server: Any,
                                                   articles: list[Article]) -> None:
     url = start_run(kafka_settings, pg_server, articles)
-    first = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "8")
-    wait_until(lambda: count(url) >= 40, 120, "the first worker's progress")
-    second = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "8")
+    env = {"NEWSSTREAM_SESSION_TIMEOUT_MS": "30000"}  # a handover faster than this is the clean leave's
+    first = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "8", "--instance-id", "w-a", env=env)
+    # early: kafka-python drains one partition before the next, so a late joiner may find its partition done
+    wait_until(lambda: count(url) >= 16, 120, "the first worker's progress")
+    second = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "8", "--instance-id", "w-b", env=env)
     wait_until(lambda: "batch committed" in second.log, 120, "the second worker to get partitions and commit")
     assert count(url) < N, "the first worker finished before the second joined: nothing was rebalanced"
+    assigned_before = first.log.count("partitions assigned")
     second_log = second.finish()
+    left = time.monotonic()
+    wait_until(lambda: first.log.count("partitions assigned") > assigned_before, 60, "the partitions handed back")
+    handover = time.monotonic() - left
+    print(f"handover after SIGTERM: {handover:.1f}s")
+    assert handover < 15, "the leaving worker's partitions waited for its session to expire"
     wait_until(lambda: count(url) == N, 300, "the first worker to finish alone")
     first_log = first.finish()
     assert "partitions assigned" in second_log

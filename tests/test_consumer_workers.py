@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,3 +77,39 @@ def test_a_second_signal_exits_at_once_and_the_batch_is_redelivered(kafka_settin
     wait_until(lambda: count(url) == len(arts), 300, "the rest")
     again.finish()
     assert count(url) == len(arts)
+
+
+def test_two_workers_until_idle_stop_only_when_the_group_is_caught_up(kafka_settings: Settings,
+                                                                       tmp_path: Path) -> None:
+    """Idle means the group as a whole has nothing left to read: no worker leaves messages behind,
+    and the supervisor says what was left (nothing) and exits 0."""
+    arts = synthetic_articles(120, seed=41, paragraphs=2)
+    produce_articles(kafka_settings.bootstrap_servers, kafka_settings.topic, arts)
+    url = f"sqlite:///{tmp_path / 'idle.db'}"
+    upgrade(url)
+    sup = start_consumer(kafka_settings, url, "--no-migrate", "--workers", "2", "--batch-size", "8",
+                         "--until-idle", "4")
+    assert sup.wait(timeout=300) == 0, sup.log[-3000:]
+    assert count(url) == len(arts)
+    assert "lag left 0" in sup.log
+
+
+def test_a_worker_given_no_partition_says_so_and_exits_non_zero(kafka_broker: Any, tmp_path: Path) -> None:
+    from pipeline.bus.clients import ensure_topic
+    from pipeline.config import load_settings
+
+    s = load_settings(bootstrap_servers=kafka_broker.bootstrap, topic=f"one.{tmp_path.name[-8:]}",
+                      group=f"g.one.{tmp_path.name[-8:]}")
+    ensure_topic(s, partitions=1)
+    produce_articles(s.bootstrap_servers, s.topic, synthetic_articles(400, seed=43, paragraphs=3))
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    upgrade(url)
+    owner = start_consumer(s, url, "--no-migrate", "--instance-id", "owner", "--batch-size", "4")
+    try:
+        wait_until(lambda: "batch committed" in owner.log, 120, "the first worker to own the partition")
+        idle = start_consumer(s, url, "--no-migrate", "--instance-id", "spare", "--until-idle", "2")
+        code = idle.wait(timeout=120)
+    finally:
+        owner.finish(timeout=120)
+    assert code == 1, idle.log[-2000:]
+    assert "no partition of" in idle.log and "was assigned to this worker" in idle.log

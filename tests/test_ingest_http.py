@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from pipeline.article import article_id
+from pipeline.bus.admin import ensure_topic
 from pipeline.config import Settings, load_settings
 from tests.test_produce import ROOT, articles_on, produce, topic_size
 
@@ -166,8 +166,7 @@ def test_the_same_article_from_a_file_then_over_http_and_after_a_restart_is_sent
 def test_an_article_kafka_refuses_is_answered_503_with_its_id_and_the_rest_delivered(kafka_settings: Settings,
                                                                                    tmp_path: Path) -> None:
     topic = kafka_settings.topic + ".small"
-    admin = AdminClient({"bootstrap.servers": kafka_settings.bootstrap_servers})
-    admin.create_topics([NewTopic(topic, 1, config={"max.message.bytes": "50000"})])[topic].result(timeout=30)
+    ensure_topic(kafka_settings, topic, partitions=1, configs={"max.message.bytes": "50000"})
     s = load_settings(bootstrap_servers=kafka_settings.bootstrap_servers, topic=topic)
     server = Ingest(s, tmp_path / "state")
     try:
@@ -175,7 +174,7 @@ def test_an_article_kafka_refuses_is_answered_503_with_its_id_and_the_rest_deliv
         status, answer = server.post([huge, story(2)])
         assert status == 503 and "send them again" in answer["error"]
         huge_id = article_id(url=huge["url"], source=None, title=None, body="")
-        assert list(answer["failed"]) == [huge_id] and "MSG_SIZE_TOO_LARGE" in answer["failed"][huge_id]
+        assert list(answer["failed"]) == [huge_id] and "MessageSizeTooLarge" in answer["failed"][huge_id]
         status, answer = server.post([story(2)])  # the client retries what it can: already there
         assert status == 202 and answer["accepted"] == 0 and len(answer["duplicates"]) == 1
     finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from confluent_kafka import Producer
 from prometheus_client import CollectorRegistry
 
 from pipeline import __version__
@@ -104,11 +103,11 @@ def test_the_worker_reports_lag_right_after_each_commit(kafka_settings: Settings
     from pipeline.store.db import make_engine, upgrade
 
     s = kafka_settings.model_copy(update={"batch_size": 4})
-    producer = Producer({"bootstrap.servers": s.bootstrap_servers})
-    for i in range(10):
-        art = Article.build(body=f"Mayor Ana Ruiz opened bridge number {i} in Porto.", title=f"bridge {i}")
-        producer.produce(s.topic, key=art.id.encode(), value=encode(art), partition=0)
-    assert producer.flush(30) == 0
+    from tests.pipeline_helpers import send_raw
+
+    arts = [Article.build(body=f"Mayor Ana Ruiz opened bridge number {i} in Porto.", title=f"bridge {i}")
+            for i in range(10)]
+    send_raw(s.bootstrap_servers, s.topic, [(a.id.encode(), encode(a)) for a in arts], partition=0)
     url = f"sqlite:///{tmp_path / 'lag.db'}"
     upgrade(url)
     metrics = Metrics(registry=CollectorRegistry())

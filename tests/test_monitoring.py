@@ -126,7 +126,7 @@ def test_promtool_accepts_the_rules_and_both_prometheus_configs() -> None:
     promtool = tool("promtool")
     res = subprocess.run([promtool, "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "SUCCESS: 6 rules found" in res.stdout
+    assert "SUCCESS: 7 rules found" in res.stdout
     res = subprocess.run([promtool, "check", "config", str(MON / "prometheus.yml")], capture_output=True,
                          text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -153,7 +153,8 @@ def test_every_alert_has_a_unit_test_that_fires_it_and_one_that_does_not() -> No
             (fired if check["exp_alerts"] else quiet).add(check["alertname"])
     names = {r["alert"] for r in alert_rules()}
     assert names == {"NewsstreamConsumerLagGrowing", "NewsstreamDeadLetterRateHigh", "NewsstreamNoArticlesProcessed",
-                     "NewsstreamTargetDown", "NewsstreamNoConsumer", "NewsstreamEndToEndLatencyHigh"}
+                     "NewsstreamTargetDown", "NewsstreamNoConsumer", "NewsstreamEndToEndLatencyHigh",
+                     "NewsstreamWorkerCrashLooping"}
     assert fired == names
     # NoArticlesProcessed's healthy workers (busy, idle) sit beside the stuck one in its firing case:
     # promtool fails that case if they fire too

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from confluent_kafka import Producer
 
 from pipeline.bus.broker import free_port, two_free_ports
 from pipeline.config import Settings
 from tests.conftest import SAMPLES
+from tests.pipeline_helpers import send_raw
 from tests.test_monitoring import (
     CONSUMER_JOB,
     MON,
@@ -119,10 +119,7 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
     # then a named pipe: the producer blocks reading it (and stays scraped) until the test writes it
     fifo = tmp_path / "more.jsonl"
     os.mkfifo(fifo)
-    poison = Producer({"bootstrap.servers": s.bootstrap_servers})
-    for _ in range(N_POISON):
-        poison.produce(s.topic, key=b"poison", value=b"{not json")
-    assert poison.flush(30) == 0
+    send_raw(s.bootstrap_servers, s.topic, [(b"poison", b"{not json")] * N_POISON)
 
     cli = [sys.executable, "-m", "pipeline.cli"]
     kafka = ["--bootstrap-servers", s.bootstrap_servers, "--topic", s.topic]

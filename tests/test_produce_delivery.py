@@ -15,10 +15,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
 
+from pipeline.bus.admin import ensure_topic
 from pipeline.bus.broker import free_port
 from pipeline.config import Settings, load_settings
+from producers.seen import SeenStore
 from tests.test_produce import ROOT, articles_on, produce, topic_size
 
 pytestmark = pytest.mark.kafka
@@ -37,17 +38,20 @@ def write(path: Path, big: int) -> Path:
 def test_a_message_over_the_topic_limit_fails_the_run_alone_and_is_tried_again_next_time(kafka_settings: Settings,
                                                                                   tmp_path: Path) -> None:
     topic = kafka_settings.topic + ".small"
-    admin = AdminClient({"bootstrap.servers": kafka_settings.bootstrap_servers})
-    admin.create_topics([NewTopic(topic, 1, config={"max.message.bytes": "100000"})])[topic].result(timeout=30)
+    ensure_topic(kafka_settings, topic, partitions=1, configs={"max.message.bytes": "100000"})
     s = load_settings(bootstrap_servers=kafka_settings.bootstrap_servers, topic=topic)
     path, state = write(tmp_path / "in.jsonl", 300_000), tmp_path / "state"
     res = produce(s, str(path), state_dir=state)
     assert res.returncode == 1
     assert res.stdout.strip() == "sent 1, duplicates 0, rejected 0, delivery failures 1"
-    assert "delivery failed" in res.stderr and "MSG_SIZE_TOO_LARGE" in res.stderr
+    assert "delivery failed" in res.stderr and "MessageSizeTooLarge" in res.stderr
     again = produce(s, str(path), state_dir=state)
     assert again.stdout.strip() == "sent 0, duplicates 1, rejected 0, delivery failures 1"  # not remembered
-    assert [a.title for a in articles_on(s, 1)] == ["small"]
+    (small,) = articles_on(s, 1)
+    assert small.title == "small"
+    store = SeenStore.in_dir(state, topic=topic)
+    assert small.id in store and len(store) == 1  # the seen-set on disk never got the undelivered one
+    store.close()
 
 
 def test_a_message_over_the_client_limit_is_a_delivery_failure_not_a_crash(kafka_settings: Settings,
@@ -62,8 +66,7 @@ def test_a_message_over_the_client_limit_is_a_delivery_failure_not_a_crash(kafka
 def test_follow_keeps_a_file_with_an_undelivered_article_pending_without_looping(kafka_settings: Settings,
                                                                                  tmp_path: Path) -> None:
     topic = kafka_settings.topic + ".small"
-    admin = AdminClient({"bootstrap.servers": kafka_settings.bootstrap_servers})
-    admin.create_topics([NewTopic(topic, 1, config={"max.message.bytes": "100000"})])[topic].result(timeout=30)
+    ensure_topic(kafka_settings, topic, partitions=1, configs={"max.message.bytes": "100000"})
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     write(inbox / "in.jsonl", 300_000)

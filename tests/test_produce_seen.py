@@ -7,9 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
 
-from pipeline.bus.clients import ensure_topic
+from pipeline.bus.admin import delete_topic, ensure_topic
 from pipeline.config import Settings
 from pipeline.errors import BrokerError
 from producers.seen import SeenStore
@@ -46,8 +45,7 @@ def test_a_topic_deleted_and_created_again_gets_everything_again(kafka_settings:
     state = tmp_path / "state"
     assert produce(kafka_settings, str(SAMPLES / "articles.jsonl"), state_dir=state).returncode == 0
     n = sum(1 for line in (SAMPLES / "articles.jsonl").read_text().splitlines() if line.strip())
-    admin = AdminClient({"bootstrap.servers": kafka_settings.bootstrap_servers})
-    admin.delete_topics([kafka_settings.topic])[kafka_settings.topic].result(timeout=30)
+    delete_topic(kafka_settings, kafka_settings.topic)
     deadline = time.monotonic() + 60
     while True:  # the deletion completes in the background
         try:

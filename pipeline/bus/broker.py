@@ -239,13 +239,22 @@ class LocalBroker:
         raise BrokerError(f"broker did not answer on {self.bootstrap} within {timeout:.0f}s; see {self.log_file}")
 
     def _metadata_ok(self) -> bool:
-        from confluent_kafka.admin import AdminClient
+        from kafka.admin import KafkaAdminClient
 
+        from pipeline.bus.logbridge import bridge_client_logs
+
+        bridge_client_logs()  # a broker that is still starting makes the client complain: keep it quiet
         try:
-            md = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0}).list_topics(timeout=3)
-            return bool(md.brokers)
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, bootstrap_timeout_ms=3000,
+                                     request_timeout_ms=3000)
         except Exception:
             return False
+        try:
+            return bool(admin.describe_cluster().get("brokers"))
+        except Exception:
+            return False
+        finally:
+            admin.close()
 
     def _log_tail(self, lines: int = 15) -> str:
         try:

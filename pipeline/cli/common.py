@@ -49,8 +49,11 @@ def serve_metrics(metrics: Metrics, s: Settings) -> int | None:
 
 def settings(**flags: Any) -> Settings:
     """Settings from the environment, overridden by the flags given; logs configured from them."""
+    from pipeline.bus.logbridge import bridge_client_logs
+
     s = load_settings(**{k: v for k, v in flags.items() if v is not None})
     configure(s.log_format, s.log_level)
+    bridge_client_logs(s.log_level)
     return s
 
 

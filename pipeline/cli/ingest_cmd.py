@@ -37,7 +37,7 @@ def _interrupt(signum: int, _frame: Any) -> None:
 @click.option("--state-dir", type=click.Path(file_okay=False), help="where the seen-set lives "
               "[env NEWSSTREAM_STATE_DIR]")
 @click.option("--partitions", type=int, help="partitions when the topic is created [env NEWSSTREAM_PARTITIONS]")
-@click.option("--compression", type=click.Choice(["gzip", "lz4", "zstd", "snappy", "none"]),
+@click.option("--compression", type=click.Choice(["gzip", "lz4", "zstd", "none"]),
               help="message compression [env NEWSSTREAM_COMPRESSION]")
 @handle_errors
 def serve_ingest(bootstrap_servers: str | None, topic: str | None, host: str | None, port: int | None,

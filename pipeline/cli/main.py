@@ -10,6 +10,7 @@ from pipeline.cli.broker_cmd import broker
 from pipeline.cli.consume_cmd import consume
 from pipeline.cli.db_cmd import db
 from pipeline.cli.demo_cmd import summary
+from pipeline.cli.dlq_cmd import dlq
 from pipeline.cli.extract_cmd import extract
 from pipeline.cli.ingest_cmd import serve_ingest
 from pipeline.cli.produce_cmd import produce
@@ -28,5 +29,5 @@ def cli() -> None:
     """
 
 
-for command in (broker, topics, db, produce, serve_ingest, consume, reprocess, extract, summary, query, bench):
+for command in (broker, topics, db, produce, serve_ingest, consume, dlq, reprocess, extract, summary, query, bench):
     cli.add_command(command)

@@ -13,12 +13,13 @@ import click
 from pipeline.article import Article
 from pipeline.bus.clients import ensure_topic
 from pipeline.cli.common import handle_errors, kafka_options, metrics_option, serve_metrics, settings
+from pipeline.errors import BrokerUnavailable
 from pipeline.metrics import Metrics
 from pipeline.parsing import Rejected, read_articles
 from pipeline.parsing.jsonrecords import check_field_map
 from producers.feeds import FeedPoller
 from producers.follow import DirectoryFollower
-from producers.intake import Intake
+from producers.intake import Intake, guarded
 from producers.producer import ArticleProducer, topic_is_empty, topic_message_limit
 from producers.progress import ProgressBar, estimate_records
 from producers.seen import SeenStore
@@ -67,7 +68,7 @@ def _warn(message: str) -> None:
 @click.option("--resend", is_flag=True, help="send again articles the seen-set says were sent before "
               "(duplicates within this run are still skipped)")
 @click.option("--partitions", type=int, help="partitions when the topic is created [env NEWSSTREAM_PARTITIONS]")
-@click.option("--compression", type=click.Choice(["gzip", "lz4", "zstd", "snappy", "none"]),
+@click.option("--compression", type=click.Choice(["gzip", "lz4", "zstd", "none"]),
               help="message compression [env NEWSSTREAM_COMPRESSION]")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 @metrics_option
@@ -111,8 +112,9 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
 
     def read(some: list[str]) -> Iterator[tuple[str, Article | Rejected]]:
         for path in some:
-            for item in read_articles([path], field_map=field_map, max_body_bytes=s.max_body_bytes,
-                                      stdin=sys.stdin.buffer, on_warning=_warn, languages=languages):
+            items = read_articles([path], field_map=field_map, max_body_bytes=s.max_body_bytes,
+                                  stdin=sys.stdin.buffer, on_warning=_warn, languages=languages)
+            for item in guarded(items, path):
                 yield ("stdin" if path == "-" else "file"), item
 
     interrupted = False
@@ -143,6 +145,9 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
     except KeyboardInterrupt:
         interrupted = True
         click.echo("stopping: flushing what was queued", err=True)
+    except BrokerUnavailable:  # the broker takes nothing more: a short last wait, then the one-line error
+        producer.close(timeout=s.producer_max_block_seconds)
+        raise
     finally:
         stats = producer.close()
     click.echo(stats.summary())

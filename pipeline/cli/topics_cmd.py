@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pipeline.bus.clients import dlq_topic, ensure_topic, make_admin
+from pipeline.bus.clients import dlq_topic, ensure_topic, topic_partitions
 from pipeline.cli.common import FORMATS, emit, handle_errors, kafka_options, settings
 
 
@@ -32,7 +32,5 @@ def create(bootstrap_servers: str | None, topic: str | None, partitions: int | N
 def list_(bootstrap_servers: str | None, topic: str | None, fmt: str) -> None:
     """List topics with their partition counts."""
     s = settings(bootstrap_servers=bootstrap_servers, topic=topic)
-    md = make_admin(s).list_topics(timeout=15)
-    rows = [{"topic": t, "partitions": len(m.partitions)} for t, m in sorted(md.topics.items())
-            if not t.startswith("__")]
+    rows = [{"topic": t, "partitions": n} for t, n in sorted(topic_partitions(s).items())]
     emit(rows, fmt, title="topics")

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine
 from pipeline.article import Article
 from pipeline.errors import ConfigError
 from pipeline.extract.records import Extraction, Span
+from pipeline.records import Position
 from pipeline.store.counts import fill_article_entities
 from pipeline.store.db import IMMEDIATE, translate_errors
 from pipeline.store.models import (
@@ -44,13 +45,6 @@ from pipeline.store.normalize import alias_key, clean_name, content_hash, parse_
 
 log = logging.getLogger(__name__)
 CHUNK = 500  # bound parameters per IN (...) list
-
-
-@dataclass(frozen=True)
-class Position:
-    topic: str
-    partition: int
-    offset: int
 
 
 @dataclass(frozen=True)
