@@ -5,7 +5,7 @@
 #   monitoring/prometheus.sh [--config FILE] [--listen HOST:PORT] [--state DIR]
 #
 # --config  Prometheus config (default monitoring/prometheus.yml: consumers on 127.0.0.1:9108-9111,
-#           a producer on 127.0.0.1:9107)
+#           their supervisor on 9107, a producer on 127.0.0.1:9106)
 # --listen  address of the web UI and API (default 127.0.0.1:9090)
 # --state   where the TSDB, the assembled console libraries and the log go
 #           (default .newsstream/prometheus, git-ignored)

@@ -76,12 +76,14 @@ def main() -> int:
         ensure_topic(load_settings(bootstrap_servers=broker.bootstrap), TOPIC, partitions=3)
         ensure_topic(load_settings(bootstrap_servers=broker.bootstrap), TOPIC + ".dlq", partitions=1)
         base_port = two_free_ports()  # `consume --workers 2`: worker i serves the metrics port + i
-        ports = {"consumer": [base_port, base_port + 1], "producer": free_port(), "prometheus": free_port()}
+        ports = {"consumer": [base_port, base_port + 1], "producer": free_port(), "prometheus": free_port(),
+                 "supervisor": free_port()}
         config = yaml.safe_load((MON / "prometheus.yml").read_text())
         config["global"].update(scrape_interval="2s", evaluation_interval="2s")
         config["rule_files"] = [str(MON / "rules" / "newsstream.rules.yml")]
         targets = {"newsstream-consumer": [f"127.0.0.1:{p}" for p in ports["consumer"]],
                    "newsstream-producer": [f"127.0.0.1:{ports['producer']}"],
+                   "newsstream-supervisor": [f"127.0.0.1:{ports['supervisor']}"],
                    "prometheus": [f"127.0.0.1:{ports['prometheus']}"]}
         for job in config["scrape_configs"]:
             job["static_configs"] = [{"targets": targets[job["job_name"]]}]
@@ -98,6 +100,7 @@ def main() -> int:
         log = (tmp / "processes.log").open("w")
         procs.append(subprocess.Popen([*cli, "consume", *kafka, "--group", "dashboard", "--database-url", db,
                                        "--metrics-port", str(base_port), "--workers", "2", "--batch-size", "16",
+                                       "--supervisor-metrics-port", str(ports["supervisor"]),
                                        "--no-migrate"], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env))
         waves = max(3, int(args.seconds // 10))
         fifos = []

@@ -28,7 +28,10 @@ class Settings(BaseSettings):
                               description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
     database_password: SecretStr | None = Field(None, description="password added to database_url when set")
     spacy_model: str = Field("en_core_web_sm", description="spaCy model name or path")
-    metrics_port: int = Field(9108, ge=-1, le=65535, description="port of /metrics (0 = a free one, -1 = off)")
+    metrics_port: int = Field(9108, ge=-1, le=65535, description="port of a consumer's /metrics: worker i serves "
+                              "it + i, the `--workers` supervisor it - 1 (0 = a free one, -1 = off)")
+    producer_metrics_port: int = Field(9106, ge=-1, le=65535, description="port of `produce`'s /metrics "
+                                       "(0 = a free one, -1 = off); serve-ingest serves /metrics on its own port")
     metrics_host: str = Field("127.0.0.1", description="address /metrics binds to")
     batch_size: int = Field(64, ge=1, description="messages per consumer batch")
     max_body_bytes: int = Field(1_000_000, ge=1, description="largest accepted article body")

@@ -23,7 +23,7 @@ RULES = MON / "rules" / "newsstream.rules.yml"
 RULE_TESTS = MON / "rules" / "newsstream.test.yml"
 CONSOLE = MON / "consoles" / "newsstream.html"
 GRAFANA = MON / "grafana" / "dashboards" / "newsstream.json"
-CONSUMER_JOB, PRODUCER_JOB = "newsstream-consumer", "newsstream-producer"
+CONSUMER_JOB, PRODUCER_JOB, SUPERVISOR_JOB = "newsstream-consumer", "newsstream-producer", "newsstream-supervisor"
 
 
 def tool(name: str) -> str:
@@ -183,7 +183,8 @@ def test_local_config_scrapes_one_port_per_worker_and_the_producer() -> None:
     spec = yaml.safe_load((MON / "prometheus.yml").read_text())
     jobs = {j["job_name"]: [t for sc in j["static_configs"] for t in sc["targets"]] for j in spec["scrape_configs"]}
     assert jobs[CONSUMER_JOB] == [f"127.0.0.1:{p}" for p in range(9108, 9112)]
-    assert jobs[PRODUCER_JOB] == ["127.0.0.1:9107", "127.0.0.1:8088"]  # produce --metrics-port 9107, serve-ingest
+    assert jobs[PRODUCER_JOB] == ["127.0.0.1:9106", "127.0.0.1:8088"]  # produce's and serve-ingest's defaults
+    assert jobs[SUPERVISOR_JOB] == ["127.0.0.1:9107"]  # consume --workers N: the metrics port - 1
     assert spec["rule_files"] == ["rules/newsstream.rules.yml"]
 
 

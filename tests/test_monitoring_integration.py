@@ -33,6 +33,7 @@ from tests.test_monitoring import (
     MON,
     PRODUCER_JOB,
     RULES,
+    SUPERVISOR_JOB,
     alert_rules,
     console_exprs,
     grafana_exprs,
@@ -105,7 +106,9 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
     config = yaml.safe_load((MON / "prometheus.yml").read_text())
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
     config["rule_files"] = [str(RULES)]
+    sport = free_port()
     targets = {CONSUMER_JOB: [f"127.0.0.1:{cport + i}" for i in range(WORKERS)],  # one port per worker
+               SUPERVISOR_JOB: [f"127.0.0.1:{sport}"],
                PRODUCER_JOB: [f"127.0.0.1:{pport}"], "prometheus": [f"127.0.0.1:{prom_port}"]}
     for job in config["scrape_configs"]:
         job["static_configs"] = [{"targets": targets[job["job_name"]]}]
@@ -134,7 +137,8 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
         procs.append(prom)
         consumer = subprocess.Popen([*cli, "consume", *kafka, "--group", s.group, "--database-url",
                                      f"sqlite:///{tmp_path / 'news.db'}", "--metrics-port", str(cport),
-                                     "--workers", str(WORKERS), "--until-idle", "100", "--batch-size", "8"],
+                                     "--workers", str(WORKERS), "--until-idle", "100", "--batch-size", "8",
+                                     "--supervisor-metrics-port", str(sport)],
                                     stdout=logs["consumer"], stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         procs.append(consumer)
         # a file, a named pipe, then stdin: the producer stays up (and scraped) while stdin is open

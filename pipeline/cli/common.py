@@ -34,15 +34,17 @@ def metrics_option(fn: Callable) -> Callable:
                         "-1 = off [env NEWSSTREAM_METRICS_PORT]")(fn)
 
 
-def serve_metrics(metrics: Metrics, s: Settings) -> int | None:
-    """Serve /metrics on the configured port, on a free one when it is taken; None when off (-1)."""
-    if s.metrics_port < 0:
+def serve_metrics(metrics: Metrics, s: Settings, port: int | None = None) -> int | None:
+    """Serve /metrics on ``port`` (default: the consumers' metrics port), on a free one when it is taken;
+    None when off (-1)."""
+    wanted = s.metrics_port if port is None else port
+    if wanted < 0:
         return None
     try:
-        port = metrics.serve(s.metrics_port, s.metrics_host)
+        port = metrics.serve(wanted, s.metrics_host)
     except OSError:
         port = metrics.serve(0, s.metrics_host)
-        click.echo(f"warning: port {s.metrics_port} is taken, serving metrics on {port}", err=True)
+        click.echo(f"warning: port {wanted} is taken, serving metrics on {port}", err=True)
     click.echo(f"metrics on http://{s.metrics_host}:{port}/metrics", err=True)
     return port
 

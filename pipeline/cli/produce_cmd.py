@@ -71,7 +71,8 @@ def _warn(message: str) -> None:
 @click.option("--compression", type=click.Choice(["gzip", "lz4", "zstd", "none"]),
               help="message compression [env NEWSSTREAM_COMPRESSION]")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
-@metrics_option
+@click.option("--metrics-port", type=int, help="port of /metrics, 0 = any free port, -1 = off "
+              "[env NEWSSTREAM_PRODUCER_METRICS_PORT, default 9106]")
 @handle_errors
 def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | None, feeds: tuple[str, ...],
             interval: float | None, follow: bool, fields: tuple[str, ...], rejects: Any,
@@ -95,10 +96,10 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
                                "for directories)")
     field_map = check_field_map(parse_field_map(fields))
     s = settings(bootstrap_servers=bootstrap_servers, topic=topic, partitions=partitions,
-                 compression=compression, metrics_port=metrics_port, max_body_bytes=max_body_bytes,
+                 compression=compression, producer_metrics_port=metrics_port, max_body_bytes=max_body_bytes,
                  state_dir=state_dir)
     metrics = Metrics()
-    serve_metrics(metrics, s)
+    serve_metrics(metrics, s, s.producer_metrics_port)
     created = ensure_topic(s)
     seen = SeenStore.in_dir(s.state_dir, topic=s.topic, max_ids=s.seen_max)
     fresh = created or topic_is_empty(s)  # new, or deleted and created again: the state dir is stale
