@@ -11,10 +11,10 @@ DEMO_TOPIC ?= news.demo
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help sysdeps sysdeps-test venv demo demo-stop test lint bench clean monitor
+.PHONY: help sysdeps sysdeps-test venv demo demo-stop test lint bench clean monitor build docker
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 define apt_install
 	@echo "installing $(1) with apt-get"; ($(APT) update -qq || true) && $(APT) install -y -qq $(1) >/dev/null
@@ -79,6 +79,12 @@ bench: venv ## newsstream bench + extraction bench, ratios to bare spaCy (../sha
 	  set -x; $(NS) bench $(BENCH_ARGS) $$pg --json .newsstream/bench.json; \
 	fi
 
+build: venv ## build the wheel and the sdist into dist/
+	$(BIN)/python -m build --outdir dist .
+
+docker: ## build the Docker image newsstream:latest (needs a Docker engine; installs the built wheel)
+	docker build -t newsstream:latest .
+
 clean: ## remove the venv, caches, the demo database and the broker's data
 	-$(NS) broker stop 2>/dev/null
-	rm -rf $(VENV) .kafka/data .kafka/logs newsstream.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .kafka/data .kafka/logs newsstream.db .pytest_cache .mypy_cache .ruff_cache build dist

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import contextlib
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    start_http_server,
+)
 
 from pipeline import __version__
 
@@ -20,6 +29,9 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         r = self.registry = registry if registry is not None else CollectorRegistry()
+        # what an operator reads first: resident memory, CPU seconds, open files of this process
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
         # producer
         self.articles_produced = Counter("newsstream_articles_produced_total",
                                          "Articles delivered to Kafka, by source", ["source"], registry=r)

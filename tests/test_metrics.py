@@ -133,3 +133,12 @@ def test_the_worker_reports_lag_right_after_each_commit(kafka_settings: Settings
     assert get("newsstream_end_to_end_latency_seconds_count") == 10
     assert 0 < get("newsstream_end_to_end_latency_seconds_sum") < 10 * 120
     assert get("newsstream_batch_size_messages_sum") == 10
+
+
+def test_every_process_reports_its_memory_cpu_and_open_files_in_the_same_registry() -> None:
+    registry = CollectorRegistry()
+    Metrics(registry=registry)
+    rss = registry.get_sample_value("process_resident_memory_bytes")
+    assert rss is not None and rss > 10_000_000  # a Python process with prometheus-client loaded
+    assert registry.get_sample_value("process_cpu_seconds_total") is not None
+    assert (registry.get_sample_value("process_open_fds") or 0) >= 3
