@@ -64,6 +64,23 @@ class Settings(BaseSettings):
     ingest_port: int = Field(8088, ge=0, le=65535, description="port of `serve-ingest` (0 = a free one)")
     ingest_max_request_bytes: int = Field(10_000_000, ge=1, description="largest request body "
                                           "`serve-ingest` accepts (413 above it)")
+    date_day_first: bool = Field(False, description="read an ambiguous numeric date such as 03/04/2024 day "
+                                 "first (3 April), not month first (March 4); ISO dates are never ambiguous. "
+                                 "Read by the parsers from NEWSSTREAM_DATE_DAY_FIRST")
+    ingest_timeout: float = Field(30.0, gt=0, description="`serve-ingest`: seconds a connection may take to "
+                                  "send a whole request, and may stay idle between requests (keep-alive)")
+    ingest_max_connections: int = Field(100, ge=1, description="`serve-ingest`: connections open at once; "
+                                        "more are answered 503 with Retry-After")
+    ingest_token: SecretStr | None = Field(None, description="`serve-ingest`: bearer token clients must send "
+                                           "(required to bind anywhere but loopback)")
+    feed_timeout: float = Field(30.0, gt=0, description="total seconds one feed fetch may take: connect, "
+                                "headers and body")
+    feed_max_bytes: int = Field(20_000_000, ge=1, description="largest feed document, counted after "
+                                "decompression")
+    follow_max_file_bytes: int = Field(100_000_000, ge=1, description="`produce --follow`: larger files are "
+                                       "refused (file_too_large)")
+    follow_settle_seconds: float = Field(5.0, ge=0, description="`produce --follow`: a file is read once it "
+                                         "has not changed for this long")
 
     @model_validator(mode="before")
     @classmethod
@@ -71,7 +88,7 @@ class Settings(BaseSettings):
         known = {PREFIX + name.upper() for name in cls.model_fields}
         unknown = sorted(k for k in os.environ if k.upper().startswith(PREFIX) and k.upper() not in known)
         if unknown:
-            raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
+            raise ValueError("; ".join(_unknown(k, known) for k in unknown))
         return data
 
     def kafka_security(self) -> dict[str, str]:
@@ -110,11 +127,31 @@ class Settings(BaseSettings):
         return out
 
 
+def _unknown(name: str, known: set[str]) -> str:
+    """``unknown setting NEWSSTREAM_DATABSE_URL (did you mean NEWSSTREAM_DATABASE_URL?)``."""
+    import difflib
+
+    close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.75)
+    return f"unknown setting {name}" + (f" (did you mean {close[0]}?)" if close else
+                                        " (`newsstream config` lists them)")
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment with CLI overrides (``None`` means 'not given')."""
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**given)
     except ValidationError as exc:
-        msgs = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(msgs) from None
+        raise ConfigError("; ".join(_explain(e) for e in exc.errors())) from None
+
+
+def _explain(error: Any) -> str:
+    """One pydantic error as a user reads it: the variable, what is wrong, and a hint where one helps."""
+    where = ".".join(str(p) for p in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not where:
+        return message
+    hint = ""
+    if where == "database_url" or "url" in where:
+        hint = " (a SQLAlchemy URL: sqlite:////abs/path.db, sqlite:///relative.db or postgresql+psycopg://USER@HOST/DB)"
+    return f"{PREFIX}{where.upper()}: {message}{hint}"

@@ -27,7 +27,7 @@ def test_unknown_setting_is_rejected_by_name(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_bad_value_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSSTREAM_BATCH_SIZE", "lots")
-    with pytest.raises(ConfigError, match="batch_size"):
+    with pytest.raises(ConfigError, match="NEWSSTREAM_BATCH_SIZE: Input should be a valid integer"):
         load_settings()
 
 
@@ -53,7 +53,7 @@ def test_database_password_setting_is_added_only_when_connecting(monkeypatch: py
 def test_cli_reports_a_config_error_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSSTREAM_NOPE", "1")
     res = CliRunner().invoke(cli, ["broker", "status"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2  # a configuration error is a usage error, not a failure (1)
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and "NEWSSTREAM_NOPE" in lines[0]
 
@@ -63,5 +63,29 @@ def test_compression_is_one_of_the_codecs_kafka_python_ships(monkeypatch: pytest
     for codec in ("gzip", "lz4", "zstd", "none"):
         assert load_settings(compression=codec).compression == codec
     monkeypatch.setenv("NEWSSTREAM_COMPRESSION", "snappy")  # gone with confluent-kafka
-    with pytest.raises(ConfigError, match="compression"):
+    with pytest.raises(ConfigError, match="NEWSSTREAM_COMPRESSION: Input should be .gzip., .lz4."):
         load_settings()
+
+
+def test_a_misspelt_setting_suggests_the_close_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSSTREAM_DATABSE_URL", "sqlite:///x.db")
+    res = CliRunner().invoke(cli, ["config"])
+    assert res.exit_code == 2
+    assert "unknown setting NEWSSTREAM_DATABSE_URL (did you mean NEWSSTREAM_DATABASE_URL?)" in res.output
+
+
+def test_config_prints_the_settings_in_effect_with_secrets_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.setenv("NEWSSTREAM_TOPIC", "wires")
+    monkeypatch.setenv("NEWSSTREAM_SASL_PASSWORD", "s3cret")
+    monkeypatch.setenv("NEWSSTREAM_DATABASE_URL", "postgresql+psycopg://app:hunter2@db/news")
+    res = CliRunner().invoke(cli, ["config", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["setting"]: r for r in json.loads(res.output)}
+    assert rows["topic"]["value"] == "wires" and rows["topic"]["source"] == "environment"
+    assert rows["group"]["value"] == "newsstream" and rows["group"]["source"] == "default"
+    assert rows["topic"]["variable"] == "NEWSSTREAM_TOPIC" and rows["topic"]["meaning"]
+    assert "s3cret" not in res.output and "hunter2" not in res.output
+    csv = CliRunner().invoke(cli, ["config", "--format", "csv"]).output.splitlines()
+    assert csv[0] == "setting,value,source,variable,meaning" and len(csv) == len(rows) + 1

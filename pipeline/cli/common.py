@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from pipeline.config import Settings, load_settings
-from pipeline.errors import NewsstreamError
+from pipeline.errors import ConfigError, NewsstreamError
 from pipeline.logs import configure
 from pipeline.metrics import Metrics
 
@@ -59,16 +59,23 @@ def settings(**flags: Any) -> Settings:
     return s
 
 
+EXIT_FAILURE, EXIT_USAGE = 1, 2  # 2 as click's own usage errors: a wrong flag or setting, fix and rerun
+
+
 def handle_errors(fn: Callable) -> Callable:
-    """Turn NewsstreamError into a one-line message on stderr and exit code 1."""
+    """Turn NewsstreamError into a one-line message on stderr: exit code 2 for a configuration error,
+    1 for a failure."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"newsstream: configuration error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
         except NewsstreamError as exc:
             click.echo(f"newsstream: error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(EXIT_FAILURE)
 
     return wrapper
 

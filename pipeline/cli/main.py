@@ -7,6 +7,7 @@ import click
 from pipeline import __version__
 from pipeline.cli.bench_cmd import bench
 from pipeline.cli.broker_cmd import broker
+from pipeline.cli.config_cmd import config
 from pipeline.cli.consume_cmd import consume
 from pipeline.cli.db_cmd import db
 from pipeline.cli.demo_cmd import summary
@@ -29,5 +30,6 @@ def cli() -> None:
     """
 
 
-for command in (broker, topics, db, produce, serve_ingest, consume, dlq, reprocess, extract, summary, query, bench):
+for command in (broker, topics, db, produce, serve_ingest, consume, dlq, reprocess, extract, summary, query, config,
+                bench):
     cli.add_command(command)
