@@ -1,6 +1,6 @@
 """Infrastructure for bench_pipeline.py: consumer processes, /metrics, /proc.
 
-Nothing here is faked: the PostgreSQL server is ``pipeline.store.pgserver`` (the system binaries,
+Nothing here is faked: the PostgreSQL server is ``devtools.pgserver`` (the system binaries,
 as for the tests), the consumers are ``newsstream consume`` processes,
 and their figures come from their own /metrics and their own logs.
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 STAGES = ("decode", "nlp", "rules", "db_write", "commit")
 # how consumers are started; a profiling script may point it at a patched entry point
-CLI = [sys.executable, "-m", "pipeline.cli"]
+CLI = [sys.executable, "-m", "newsstream_cli"]
 
 
 # -- /metrics and /proc -------------------------------------------------------------------------------
@@ -111,25 +111,29 @@ class Consumers:
     proc: subprocess.Popen
     log_path: Path
     workers: int
+    started_at: float = 0.0  # wall clock (time.time()) just before the process was started
     ports: dict[int, int] = field(default_factory=dict)
     pids: dict[int, int] = field(default_factory=dict)
     cpu_at_assign: dict[int, float] = field(default_factory=dict)
 
     @classmethod
     def start(cls, *, bootstrap: str, topic: str, group: str, database_url: str, workers: int, log_path: Path,
-              batch_size: int | None = None, until_idle: float = 60.0) -> Consumers:
+              batch_size: int | None = None, until_idle: float = 60.0, instance_id: str | None = None) -> Consumers:
         cmd = [*CLI, "consume", "--bootstrap-servers", bootstrap, "--topic", topic,
                "--group", group, "--database-url", database_url, "--workers", str(workers),
                "--metrics-port", "0", "--until-idle", str(until_idle)]
         if batch_size:
             cmd += ["--batch-size", str(batch_size)]
+        if instance_id:
+            cmd += ["--instance-id", instance_id]
         env = {k: v for k, v in os.environ.items() if not k.upper().startswith("NEWSSTREAM_")}
         env.update(NEWSSTREAM_LOG_FORMAT="json", NEWSSTREAM_LOG_LEVEL="INFO")
         log = open(log_path, "wb")  # noqa: SIM115 - the child owns it until it exits
+        started_at = time.time()
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 cwd=Path(__file__).resolve().parent.parent)
         log.close()
-        return cls(proc, log_path, workers)
+        return cls(proc, log_path, workers, started_at)
 
     def lines(self) -> list[str]:
         try:
@@ -206,6 +210,33 @@ class Consumers:
             time.sleep(0.3)
         raise RuntimeError("consumer workers were not assigned partitions in time")
 
+    def wait_record(self, event: str, timeout: float, poll: float = 0.05) -> dict[str, Any]:
+        """The first JSON log record whose event is ``event``, waiting up to ``timeout`` for it."""
+        needle = json.dumps(event)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.lines():
+                if needle in line:
+                    rec = _json(line)
+                    if rec and rec.get("event") == event:
+                        return rec
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"consume exited with {self.proc.returncode} before logging {event!r}:\n"
+                                   + "\n".join(self.lines()[-20:]))
+            time.sleep(poll)
+        raise RuntimeError(f"no {event!r} log line within {timeout:.0f}s:\n" + "\n".join(self.lines()[-20:]))
+
+    def records(self, event: str) -> list[dict[str, Any]]:
+        """Every JSON log record whose event is ``event``, in order."""
+        needle = json.dumps(event)
+        return [rec for line in self.lines() if needle in line and (rec := _json(line)) and rec.get("event") == event]
+
+    def kill(self) -> int:
+        """SIGKILL the process (no clean shutdown: no commit, no leaving the group), reaped."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        return self.proc.wait()
+
     def stop(self, timeout: float = 60.0) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -217,13 +248,7 @@ class Consumers:
 
     def batches(self) -> list[dict[str, Any]]:
         """The workers' "batch committed" log records (timestamp after the offset commit, seconds of the batch)."""
-        out = []
-        for line in self.lines():
-            if '"batch committed"' in line:
-                rec = _json(line)
-                if rec:
-                    out.append(rec)
-        return out
+        return self.records("batch committed")
 
 
 def _json(line: str) -> dict[str, Any] | None:
@@ -238,6 +263,16 @@ def iso_seconds(ts: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+
+
+def log_bytes(data_dir: Path, topic: str) -> int | None:
+    """Bytes of ``topic``'s partition logs (the segment ``.log`` files, indexes left out) in a broker's
+    ``log.dirs``; None when the directory is not there (an external broker)."""
+    parts = [d for d in data_dir.glob(f"{topic}-*") if d.is_dir() and d.name.rsplit("-", 1)[1].isdigit()
+             and d.name.rsplit("-", 1)[0] == topic] if data_dir.is_dir() else []
+    if not parts:
+        return None
+    return sum(f.stat().st_size for d in parts for f in d.glob("*.log"))
 
 
 def machine() -> dict[str, Any]:

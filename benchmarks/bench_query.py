@@ -3,7 +3,7 @@
 
 usage: python benchmarks/bench_query.py [--articles 100000] [--runs 7] [--database-url URL] [--explain]
 
-Without --database-url it starts a throwaway PostgreSQL server (``pipeline.store.pgserver``, as the
+Without --database-url it starts a throwaway PostgreSQL server (``devtools.pgserver``, as the
 tests do: system binaries, a temp dir, removed at the end). The database is migrated
 to 0002, then filled with COPY: N articles (~1.2 kB bodies, two years of dates), a pool of
 20,000 entities with a skewed (Zipf-like) popularity, ~30 entities per article with one or two
@@ -302,7 +302,7 @@ def main() -> int:
     server = None
     url = args.database_url
     if url is None:
-        from pipeline.store.pgserver import PgServer, find_pg_bin
+        from devtools.pgserver import PgServer, find_pg_bin
 
         bin_dir = find_pg_bin()
         if bin_dir is None:

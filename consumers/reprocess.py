@@ -12,6 +12,7 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
+from pipeline.config import default_of
 from pipeline.extract import EXTRACTOR_VERSION, extract_articles
 from pipeline.store.stored import iter_articles
 from pipeline.store.writer import write_batch
@@ -30,8 +31,11 @@ def _chunks(it: Iterator[Any], n: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+DEFAULT_BATCH_SIZE: int = default_of("batch_size")  # articles per transaction, as the consumer's
+
+
 def reprocess(engine: Any, nlp: Any, *, since: date | None = None, source: str | None = None,
-              outdated_only: bool = False, batch_size: int = 64, keep_all_events: bool = False,
+              outdated_only: bool = False, batch_size: int = DEFAULT_BATCH_SIZE, keep_all_events: bool = False,
               on_chunk: Callable[[int], None] | None = None) -> ReprocessStats:
     stats = ReprocessStats()
     rows = iter_articles(engine, since=since, source=source,
@@ -49,3 +53,15 @@ def reprocess(engine: Any, nlp: Any, *, since: date | None = None, source: str |
         if on_chunk:
             on_chunk(len(chunk))
     return stats
+
+
+def reprocess_stories(engine: Any) -> Any:
+    """Reassign every stored article to a story (publication order, one transaction), after a change of
+    the ``story_*`` settings; no re-extraction. Returns the story stats (``new``, ``joined``, ``merges``)."""
+    from pipeline.store.db import IMMEDIATE, translate_errors
+    from pipeline.store.stories import reassign_all
+
+    with translate_errors(str(engine.url)), engine.connect() as conn:
+        conn.execution_options(**{IMMEDIATE: True})
+        with conn.begin():
+            return reassign_all(conn)

@@ -67,6 +67,9 @@ def run_worker(flags: dict[str, Any], opts: WorkerOptions, index: int = 0, *, an
     # every later garbage collection (measured: ~4% less time per article, docs/benchmarks.md)
     gc.freeze()
     try:
-        return worker.run(until_idle=opts.until_idle, max_articles=opts.max_articles)
+        stats = worker.run(until_idle=opts.until_idle, max_articles=opts.max_articles)
+        if not stats.failure:
+            metrics.stopping()  # a clean stop: newsstream_stopping 1 and one last scrape (bounded), so no page
+        return stats
     finally:
         engine.dispose()

@@ -22,17 +22,19 @@ from typing import Any, TypeVar
 
 from consumers.dlq import DeadLetters
 from consumers.idle import IdleWatch
+from pipeline import reasons
 from pipeline.article import Article, decode
 from pipeline.bus.clients import BusConsumer, CommitFailed, default_instance_id, make_consumer
 from pipeline.config import Settings
 from pipeline.errors import InvalidArticle
 from pipeline.extract import EXTRACTOR_VERSION, extract_articles
-from pipeline.extract.records import Extraction
 from pipeline.logs import get_logger
 from pipeline.metrics import Metrics
 from pipeline.parsing.language import detect_language
-from pipeline.records import ConsumedRecord
+from pipeline.records import ConsumedRecord, Extraction
 from pipeline.retry import retry
+from pipeline.store.stories import config_from_settings as story_config
+from pipeline.store.stories import configure as configure_stories
 from pipeline.store.writer import write_batch
 
 T = TypeVar("T")
@@ -57,7 +59,7 @@ def check_body(article: Article, *, origin: str) -> None:
     head = article.body.lstrip()[:200].lower()
     if head.startswith(("<!doctype html", "<html")) or len(_HTML.findall(article.body[:20000])) >= 5:
         raise InvalidArticle("body is HTML markup, not article text (convert it to text before producing)",
-                             code="html_body", origin=origin)
+                             code=reasons.HTML_BODY, origin=origin)
 
 
 def is_english(article: Article) -> bool:
@@ -86,6 +88,7 @@ class Worker:
                                                     instance_id=self.instance_id)
         self._dlq = DeadLetters(settings, settings.topic)
         self._last_lag = 0.0
+        configure_stories(story_config(settings))  # the story settings of this worker's command line
 
     # -- lifecycle ------------------------------------------------------------
     def install_signal_handlers(self, shutdown_timeout: float = 30.0) -> None:
@@ -207,7 +210,7 @@ class Worker:
             except InvalidArticle as exc:
                 self._dead_letter(record, exc, exc.code)
             except Exception as exc:  # whatever the bytes are, they must not stop the partition
-                self._dead_letter(record, exc, "undecodable")
+                self._dead_letter(record, exc, reasons.UNDECODABLE)
         return good
 
     def _extract(self, good: list[tuple[ConsumedRecord, Article]], clock: dict[str, float]) -> list[Extracted]:
@@ -221,7 +224,7 @@ class Worker:
             try:
                 reads_english = is_english(article)
             except Exception as exc:
-                self._dead_letter(record, exc, "extraction_error")
+                self._dead_letter(record, exc, reasons.EXTRACTION_ERROR)
                 continue
             if reads_english:
                 english.append((record, article))
@@ -239,7 +242,7 @@ class Worker:
                 try:
                     out.extend((record, a, e) for a, e in extract_articles(self.nlp, [article], **kw))
                 except Exception as exc:
-                    self._dead_letter(record, exc, "extraction_error")
+                    self._dead_letter(record, exc, reasons.EXTRACTION_ERROR)
             return out
 
     def _store(self, results: list[Extracted]) -> list[Extracted]:
@@ -249,9 +252,12 @@ class Worker:
         items = [(art, ext, rec.position) for rec, art, ext in results]
         written = self._with_retry("database", lambda: write_batch(self.engine, items,
                                                                    extractor_version=EXTRACTOR_VERSION))
-        refused = {r.index for r in written.rejected}
-        for r in written.rejected:
-            self._dead_letter(results[r.index][0], ValueError(r.reason), "store_rejected")
+        self.metrics.stories_created.inc(written.stories.new)
+        self.metrics.story_merges.inc(written.stories.merges)
+        self.metrics.story_seconds.inc(written.stories.seconds)
+        refused = {r.index: r for r in written.rejected if r.index is not None}  # the writer sets index
+        for i, r in refused.items():
+            self._dead_letter(results[i][0], ValueError(r.reason), r.code)
         return [res for i, res in enumerate(results) if i not in refused]
 
     def _count(self, results: list[Extracted], stored_at: float) -> None:
@@ -263,6 +269,7 @@ class Worker:
                 m.entities_extracted.labels(ent.label).inc()
             for ev in ext.events:
                 m.events_extracted.labels(ev.type).inc()
+                m.events_by_country.labels(ev.country or "none").inc()
         m.articles_processed.inc(len(results))
         self.stats.processed += len(results)
 

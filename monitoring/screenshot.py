@@ -92,7 +92,7 @@ def main() -> int:
         procs.append(subprocess.Popen([str(MON / "prometheus.sh"), "--config", str(tmp / "prometheus.yml"),
                                        "--listen", base[7:], "--state", str(tmp / "prom")],
                                       start_new_session=True))
-        cli = [sys.executable, "-m", "pipeline.cli"]
+        cli = [sys.executable, "-m", "newsstream_cli"]
         kafka = ["--bootstrap-servers", broker.bootstrap, "--topic", TOPIC]
         db = f"sqlite:///{tmp / 'news.db'}"
         env = {**os.environ, "NEWSSTREAM_STATE_DIR": str(tmp / "state")}  # a seen-set of its own

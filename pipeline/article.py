@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, get_origin
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline import reasons
 from pipeline.errors import InvalidArticle
 
 SCHEMA_VERSION = 1
@@ -46,8 +50,38 @@ def article_id(*, url: str | None, source: str | None, title: str | None, body: 
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
-def normalize_published(value: Any) -> str | None:
-    """ISO 8601 text: ``YYYY-MM-DD`` for dates, ``YYYY-MM-DDTHH:MM:SS[+HH:MM]`` for times."""
+DATE_DAY_FIRST_ENV = "NEWSSTREAM_DATE_DAY_FIRST"
+_MAX_DATE_CHARS = 200
+# Time zone abbreviations read in dates (dateutil knows only UTC/GMT by itself and drops the rest).
+_HOURS = 3600
+TIME_ZONES: dict[str, float] = {
+    "UTC": 0, "UT": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2, "MEZ": 1,
+    "MESZ": 2, "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
+    "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10, "NST": -3.5, "NDT": -2.5,
+    "PKT": 5, "ICT": 7, "WIB": 7, "HKT": 8, "SGT": 8, "AWST": 8, "JST": 9, "KST": 9, "ACST": 9.5,
+    "ACDT": 10.5, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
+}
+AMBIGUOUS_TIME_ZONES = {"IST": "India, Ireland or Israel", "AST": "Atlantic or Arabia",
+                        "ADT": "Atlantic or Arabia"}
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)(?=[+-]\d)")  # "GMT+3" means +03:00 (dateutil reads it as -03:00)
+_IANA = re.compile(r"(?:^|\s)(?P<zone>[A-Za-z_]+(?:/[A-Za-z_+\-]+)+)\s*$")
+
+
+def date_day_first() -> bool:
+    """``NEWSSTREAM_DATE_DAY_FIRST`` (setting ``date_day_first``): read 03/04/2024 as 3 April, not March 4."""
+    from pydantic import TypeAdapter
+
+    raw = os.environ.get(DATE_DAY_FIRST_ENV, "").strip()
+    return bool(raw) and TypeAdapter(bool).validate_python(raw)
+
+
+def normalize_published(value: Any, *, day_first: bool | None = None) -> str | None:
+    """ISO 8601 text: ``YYYY-MM-DD`` for dates, ``YYYY-MM-DDTHH:MM:SS[+HH:MM]`` for times.
+
+    Raises ValueError, with the reason, for text that is not a date, a date that names no day
+    (``2024``, ``March 2024``, ``Tuesday``: nothing is invented) and a time zone that is unknown or
+    ambiguous (``IST``). ``day_first`` (default: the ``date_day_first`` setting) decides 03/04/2024.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -56,17 +90,95 @@ def normalize_published(value: Any) -> str | None:
         return value.isoformat()
     text = str(value).strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return date.fromisoformat(text).isoformat()
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError as exc:
+            raise ValueError(f"date {text!r}: {exc}") from None
+    if len(text) > _MAX_DATE_CHARS:
+        raise ValueError(f"date of {len(text)} characters: too long to be a date")
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
     except ValueError:
         pass
+    return _parse_date(text, date_day_first() if day_first is None else day_first)
+
+
+def _parse_date(text: str, day_first: bool) -> str:
+    from datetime import timedelta, timezone, tzinfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     from dateutil import parser as dateparser  # slower, only for unusual formats
 
+    zone: tzinfo | None = None
+    if (m := _IANA.search(text)) and not text[m.start("zone"):].startswith(("GMT", "UTC")):
+        try:
+            zone = ZoneInfo(m.group("zone"))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"time zone {m.group('zone')!r} is not known") from None
+        text = text[: m.start("zone")].strip()
     try:
-        return dateparser.parse(text).isoformat()
+        result, _ = dateparser.parser()._parse(_GMT_OFFSET.sub("", text), dayfirst=day_first)
+    except (ValueError, OverflowError, TypeError):
+        result = None
+    if result is None:
+        raise ValueError(f"unparseable date {text!r}")
+    if result.year is None or result.month is None or result.day is None:
+        named = [part for part in ("year", "month", "day") if getattr(result, part) is not None]
+        what = f"{' and '.join(named)} only" if named else "no calendar date"
+        raise ValueError(f"date {text!r} names no day ({what}); a publication date needs year, month and day")
+    if result.tzname and result.tzoffset is None:
+        name = result.tzname.upper()
+        if name in AMBIGUOUS_TIME_ZONES:
+            raise ValueError(f"time zone {result.tzname!r} is ambiguous ({AMBIGUOUS_TIME_ZONES[name]}); "
+                             "give an offset such as +05:30")
+        if name not in TIME_ZONES:
+            raise ValueError(f"time zone {result.tzname!r} is not known; give an offset such as +01:00")
+        result.tzoffset = int(TIME_ZONES[name] * _HOURS)
+    if result.tzoffset is not None:
+        zone = timezone(timedelta(seconds=result.tzoffset))
+    try:
+        day = date(result.year, result.month, result.day)
+        if result.hour is None:
+            return day.isoformat()
+        when = datetime(day.year, day.month, day.day, result.hour, result.minute or 0, result.second or 0,
+                        result.microsecond or 0)
     except (ValueError, OverflowError) as exc:
-        raise ValueError(f"unparseable date {text!r}") from exc
+        raise ValueError(f"unparseable date {text!r}: {exc}") from None
+    if zone is not None:
+        when = when.replace(tzinfo=zone)
+        if isinstance(zone, ZoneInfo):
+            when = when.astimezone(timezone(when.utcoffset() or timedelta(0)))
+    return when.isoformat()
+
+
+def normalize_language(value: Any) -> str | None:
+    """A declared language as an ISO 639-1 code: ``en-US``, ``EN``, ``en_GB``, ``eng``, ``English`` -> ``en``.
+
+    None when the value names no language (blank, or a code no standard knows).
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return _language_code(text) if 0 < len(text) <= 40 else None
+
+
+_LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}")
+_LANGUAGE_SEPARATOR = re.compile(r"[-_.@ ]")
+
+
+@lru_cache(maxsize=1024)
+def _language_code(text: str) -> str | None:
+    primary = _LANGUAGE_SEPARATOR.split(text, maxsplit=1)[0]
+    if _LANGUAGE_CODE.fullmatch(primary) and len(primary) == 2:
+        return primary.lower()
+    import pycountry
+
+    try:
+        found = pycountry.languages.lookup(primary if _LANGUAGE_CODE.fullmatch(primary) else text)
+    except LookupError:
+        return None
+    code = getattr(found, "alpha_2", None)
+    return code if isinstance(code, str) else None
 
 
 class Article(BaseModel):
@@ -94,6 +206,11 @@ class Article(BaseModel):
     def _published(cls, v: Any) -> str | None:
         return normalize_published(v)
 
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, v: Any) -> Any:
+        return normalize_language(v) if isinstance(v, str) else v
+
     @field_validator("body")
     @classmethod
     def _body(cls, v: str) -> str:
@@ -119,20 +236,20 @@ class Article(BaseModel):
     @staticmethod
     def check_body(body: Any, *, origin: str | None, max_body_bytes: int) -> None:
         if not isinstance(body, str) or not body.strip():
-            raise InvalidArticle("empty body", code="empty_body", origin=origin)
+            raise InvalidArticle("empty body", code=reasons.EMPTY_BODY, origin=origin)
         size = len(body.encode("utf-8", "surrogatepass"))
         if size > max_body_bytes:
             raise InvalidArticle(f"body is {size} bytes, over the limit of {max_body_bytes}",
-                                 code="body_too_large", origin=origin)
+                                 code=reasons.BODY_TOO_LARGE, origin=origin)
         if "\x00" in body:
-            raise InvalidArticle("body contains NUL bytes (binary input?)", code="binary", origin=origin)
+            raise InvalidArticle("body contains NUL bytes (binary input?)", code=reasons.BINARY, origin=origin)
 
     @classmethod
     def from_fields(cls, body: str, id: Any, fields: dict[str, Any], *, origin: str | None) -> Article:
         """Validate plain fields (any keys: unknown ones are refused by name, never taken as arguments)."""
         bad = _unencodable(body, fields, id)
         if bad:
-            raise InvalidArticle(f"{bad}: not valid Unicode text (a lone surrogate?)", code="invalid_field",
+            raise InvalidArticle(f"{bad}: not valid Unicode text (a lone surrogate?)", code=reasons.INVALID_FIELD,
                                  origin=origin)
         try:
             if id is None:
@@ -142,10 +259,51 @@ class Article(BaseModel):
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "article"
-            code = "bad_date" if where == "published" else "invalid_field"
+            code = reasons.BAD_DATE if where == "published" else reasons.INVALID_FIELD
             raise InvalidArticle(f"{where}: {err['msg']}", code=code, origin=origin) from None
         except ValueError as exc:  # a URL the id cannot be computed from ("http://x:99999", "http://[::1")
-            raise InvalidArticle(f"url: {exc}", code="invalid_field", origin=origin) from None
+            raise InvalidArticle(f"url: {exc}", code=reasons.INVALID_FIELD, origin=origin) from None
+
+
+@dataclass(frozen=True)
+class FieldMeta:
+    """What the rest of the code needs to know of an Article field besides its type.
+
+    ``keys``: the JSON keys a record may give it under, first present wins (ours first; news-please,
+    BBC, Reuters and generic names after: ``pipeline.parsing.jsonrecords``); ``contract``: in the
+    ``article`` block of ``newsstream extract --format jsonl``; ``stored``: a column of the articles
+    table, written by the store and read back by reprocessing.
+    """
+
+    keys: tuple[str, ...]
+    contract: bool = False
+    stored: bool = True
+
+
+# One row per Article field, in the model's order (a test and the check below hold them together).
+FIELD_META: dict[str, FieldMeta] = {
+    "id": FieldMeta(("id",), contract=True),
+    "title": FieldMeta(("title", "headline"), contract=True),
+    "body": FieldMeta(("body", "maintext", "text", "content")),
+    "published": FieldMeta(("published", "date_publish", "date", "published_at", "pubDate"), contract=True),
+    "section": FieldMeta(("section", "category"), contract=True),
+    "authors": FieldMeta(("authors", "author"), contract=True),
+    "source": FieldMeta(("source", "source_domain"), contract=True),
+    "url": FieldMeta(("url", "link"), contract=True),
+    "language": FieldMeta(("language", "lang"), contract=True),
+    "dateline": FieldMeta(("dateline",), contract=True),
+    "lead": FieldMeta(("lead", "description")),
+    "subheadings": FieldMeta(("subheadings",)),
+    "captions": FieldMeta(("captions",)),
+    "author_code": FieldMeta(("author_code",)),
+}
+if list(FIELD_META) != list(Article.model_fields):
+    raise RuntimeError(f"FIELD_META {list(FIELD_META)} does not match the Article fields {list(Article.model_fields)}")
+
+FIELDS: tuple[str, ...] = tuple(Article.model_fields)  # the one list of an article's fields
+LIST_FIELDS: tuple[str, ...] = tuple(n for n, f in Article.model_fields.items() if get_origin(f.annotation) is list)
+CONTRACT_FIELDS: tuple[str, ...] = tuple(n for n in FIELDS if FIELD_META[n].contract)
+STORED_FIELDS: tuple[str, ...] = tuple(n for n in FIELDS if FIELD_META[n].stored)
 
 
 def _text(value: Any) -> str | None:
@@ -174,31 +332,31 @@ def decode(value: bytes | None, *, origin: str | None = None,
            max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Article:
     """Parse a message value; raises InvalidArticle with a reason code on anything but schema v1."""
     if value is None:
-        raise InvalidArticle("message has no value", code="no_value", origin=origin)
+        raise InvalidArticle("message has no value", code=reasons.NO_VALUE, origin=origin)
     try:
         text = value.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidArticle(f"value is not UTF-8 ({exc.reason} at byte {exc.start})",
-                             code="bad_encoding", origin=origin) from None
+                             code=reasons.BAD_ENCODING, origin=origin) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidArticle(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                             code="bad_json", origin=origin) from None
+                             code=reasons.BAD_JSON, origin=origin) from None
     except RecursionError:
-        raise InvalidArticle("invalid JSON: nested too deeply", code="bad_json", origin=origin) from None
+        raise InvalidArticle("invalid JSON: nested too deeply", code=reasons.BAD_JSON, origin=origin) from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise InvalidArticle(f"invalid JSON: {exc}", code="bad_json", origin=origin) from None
+        raise InvalidArticle(f"invalid JSON: {exc}", code=reasons.BAD_JSON, origin=origin) from None
     if not isinstance(data, dict):
-        raise InvalidArticle(f"expected a JSON object, got {type(data).__name__}", code="bad_shape",
+        raise InvalidArticle(f"expected a JSON object, got {type(data).__name__}", code=reasons.BAD_SHAPE,
                              origin=origin)
     version = data.pop("schema_version", None)
     if version != SCHEMA_VERSION:
         raise InvalidArticle(f"unknown schema_version {version!r} (this worker reads {SCHEMA_VERSION})",
-                             code="bad_schema_version", origin=origin)
+                             code=reasons.BAD_SCHEMA_VERSION, origin=origin)
     body = data.pop("body", None)
     if not isinstance(body, str):
-        raise InvalidArticle("missing body", code="missing_body", origin=origin)
+        raise InvalidArticle("missing body", code=reasons.MISSING_BODY, origin=origin)
     Article.check_body(body, origin=origin, max_body_bytes=max_body_bytes)
     return Article.from_fields(body, data.pop("id", None), {k: v for k, v in data.items() if v is not None},
                                origin=origin)

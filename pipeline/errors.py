@@ -7,6 +7,11 @@ dead-letter / reject (the fault is in the message itself and retrying cannot hel
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from pipeline import reasons
+from pipeline.records import Refusal
+
 
 class NewsstreamError(Exception):
     """Root of every error newsstream raises on purpose."""
@@ -26,12 +31,21 @@ class ConfigError(NewsstreamError):
 class InvalidArticle(NewsstreamError):
     """Input that cannot become an article (bad JSON, missing body, bad date...).
 
-    ``code`` is a short machine-readable reason used as a metric label.
+    It carries the ``Refusal`` (``.refusal``); ``code`` (one of ``pipeline.reasons``, a metric label),
+    ``reason`` and ``origin`` are the refusal's.
     """
 
-    def __init__(self, message: str, *, code: str = "invalid", origin: str | None = None) -> None:
-        self.code = code
+    def __init__(self, message: str, *, code: str = reasons.INVALID_FIELD, origin: str | None = None) -> None:
         super().__init__(message, origin=origin)
+        self.refusal = Refusal(origin or "", code, message)
+
+    @property
+    def code(self) -> str:
+        return self.refusal.code
+
+    def refused(self, origin: str, raw: str | None = None) -> Refusal:
+        """The refusal, named by its own origin or else by ``origin``, with the refused input ``raw``."""
+        return replace(self.refusal, origin=self.refusal.origin or origin, raw=raw)
 
 
 class ExtractionError(NewsstreamError):

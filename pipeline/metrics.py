@@ -8,6 +8,8 @@ and their unit, per the Prometheus naming conventions.
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 
 from prometheus_client import (
     CollectorRegistry,
@@ -24,6 +26,44 @@ from pipeline import __version__
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+LAST_SCRAPE_SECONDS = 6.0  # how long a clean stop waits for a last scrape: the 5 s scrape interval, plus slack
+LAST_SCRAPE_MAX_SECONDS = 15.0  # ... or 1.5 scrape intervals as seen so far, up to this
+
+
+class ScrapeWatch:
+    """A collector that exports nothing and notes each scrape (it is collected last, after every metric)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.scrapes = 0
+        self.interval: float | None = None  # between the last two scrapes
+        self._last: float | None = None
+        self._thread: threading.Thread | None = None
+
+    def describe(self) -> list:
+        return []
+
+    def collect(self) -> list:
+        with self._cond:
+            now = time.monotonic()
+            if self._last is not None:
+                self.interval = now - self._last
+            self._last, self._thread = now, threading.current_thread()
+            self.scrapes += 1
+            self._cond.notify_all()
+        return []
+
+    def wait_next(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) for a scrape to start after this call and its answer to be sent."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            seen = self.scrapes
+            if not self._cond.wait_for(lambda: self.scrapes > seen, timeout):
+                return False
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()) + 1.0)  # the request thread writes the answer
+        return True
 
 
 class Metrics:
@@ -57,6 +97,9 @@ class Metrics:
                                           "Entities extracted, by label", ["label"], registry=r)
         self.events_extracted = Counter("newsstream_events_extracted_total",
                                         "Events extracted, by PLOVER type", ["type"], registry=r)
+        self.events_by_country = Counter("newsstream_events_by_country_total",
+                                         "Events extracted, by the ISO 3166 country where they happened "
+                                         "('none': not placed)", ["country"], registry=r)
         self.batch_size = Histogram("newsstream_batch_size_messages", "Messages per consumer batch",
                                     buckets=BATCH_BUCKETS, registry=r)
         self.stage_duration = Histogram("newsstream_stage_duration_seconds",
@@ -81,9 +124,36 @@ class Metrics:
         self.outage_seconds = Counter("newsstream_outage_seconds_total",
                                       "Seconds a worker held its partitions paused while the database or the "
                                       "dead-letter topic was unavailable", ["what"], registry=r)
+        self.stories_created = Counter("newsstream_stories_created_total", "Stories created by story assignment",
+                                       registry=r)
+        self.story_merges = Counter("newsstream_story_merges_total",
+                                    "Stories merged into another (the same event, found by two workers at once)",
+                                    registry=r)
+        self.story_seconds = Counter("newsstream_story_assignment_seconds_total",
+                                     "Seconds spent assigning articles to stories (part of the db_write stage)",
+                                     registry=r)
         self.build_info = Info("newsstream_build", "Version and spaCy model", registry=r)
+        self.stopping_gauge = Gauge("newsstream_stopping", "1 once this process began a clean shutdown (SIGTERM, "
+                                    "--until-idle, end of input): its target going down is no outage", registry=r)
+        self.scrape_watch = ScrapeWatch()
+        r.register(self.scrape_watch)  # last: a scrape it sees has read every metric above
         self.version = __version__
         self.build_info.info({"version": __version__})
+
+    def stopping(self, *, timeout: float = LAST_SCRAPE_SECONDS, unscraped_timeout: float = 0.0) -> bool:
+        """A clean shutdown: set ``newsstream_stopping`` to 1 and wait for one more scrape, bounded, so that
+        Prometheus has the final counts and knows the stop was deliberate (NewsstreamTargetDown stays
+        quiet). Call it last, once the final counts are in. A process nobody scraped yet waits
+        ``unscraped_timeout`` (0: not at all; a short bulk `produce` on a known port may wait a little);
+        else ``timeout``, or 1.5 scrape intervals as seen so far (at most LAST_SCRAPE_MAX_SECONDS).
+        True when a scrape read it."""
+        self.stopping_gauge.set(1)
+        watch = self.scrape_watch
+        if watch.scrapes == 0:
+            wait = unscraped_timeout
+        else:
+            wait = min(max(timeout, 1.5 * (watch.interval or 0.0)), LAST_SCRAPE_MAX_SECONDS)
+        return wait > 0 and watch.wait_next(wait)
 
     def set_lag(self, group: str, topic: str, partition: int, lag: float) -> None:
         """Lag of one partition (end offset minus committed offset), under both metric names."""

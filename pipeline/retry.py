@@ -15,16 +15,11 @@ T = TypeVar("T")
 def is_retriable(exc: BaseException) -> bool:
     if isinstance(exc, NewsstreamError):
         return exc.retriable
-    try:  # connection-level database errors are worth retrying; constraint violations are not
-        from sqlalchemy.exc import DBAPIError, OperationalError
+    # A raw database error: worth retrying only when it means "unavailable" (the one list, in
+    # pipeline.store.pgerrors); a value too large for an index or a constraint violation is not.
+    from pipeline.store.pgerrors import is_unavailable
 
-        if isinstance(exc, OperationalError):
-            return True
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            return True
-    except ImportError:  # pragma: no cover
-        pass
-    return False
+    return is_unavailable(exc)
 
 
 def backoff_delays(base: float = 0.2, cap: float = 10.0, rng: random.Random | None = None):

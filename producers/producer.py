@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline import reasons
 from pipeline.article import Article, encode
 from pipeline.bus.clients import make_producer, topic_is_empty, topic_max_message_bytes
 from pipeline.bus.config import producer_kwargs
@@ -36,6 +37,10 @@ class ProduceStats:
     duplicates: int = 0
     failed: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "duplicates": self.duplicates, "rejected": sum(self.rejected.values()),
+                "rejected_by_reason": dict(sorted(self.rejected.items())), "delivery_failures": self.failed}
 
     def summary(self) -> str:
         rej = sum(self.rejected.values())
@@ -62,9 +67,9 @@ def _encoded(article: Article) -> tuple[bytes, bytes]:
         return article.id.encode("utf-8"), encode(article)
     except UnicodeEncodeError:
         raise InvalidArticle(f"{_bad_text_field(article)}: not valid Unicode text (a lone surrogate?)",
-                             code="invalid_field") from None
+                             code=reasons.INVALID_FIELD) from None
     except Exception as exc:  # whatever it is, it is this article's fault: reject it, go on
-        raise InvalidArticle(f"cannot be encoded: {type(exc).__name__}: {exc}", code="invalid_field") from None
+        raise InvalidArticle(f"cannot be encoded: {type(exc).__name__}: {exc}", code=reasons.INVALID_FIELD) from None
 
 
 def _bad_text_field(article: Article) -> str:
@@ -95,7 +100,8 @@ class ArticleProducer:
         self._producer = make_producer(settings, **overrides)
         self._lock = threading.Lock()  # the id sets, the waiters and the stats
         self._polling = threading.Lock()  # one thread at a time serves the broker's answers
-        self._delivered: set[str] = set()  # acknowledged in this run
+        self._delivered: dict[str, None] = {}  # acknowledged in this run, oldest first; bounded like the seen-set
+        self._delivered_max = settings.seen_max
         self._in_flight: dict[str, list[OnDone]] = {}  # sent, not answered yet -> who waits for the answer
         self._store = seen
         self._check_store = not resend  # --resend: record deliveries, but do not skip what was sent before
@@ -158,7 +164,10 @@ class ArticleProducer:
             if waiters is None:  # settled already (the producer closed without its answer)
                 return
             if error is None:
-                self._delivered.add(article_id)
+                self._delivered.pop(article_id, None)
+                self._delivered[article_id] = None
+                if len(self._delivered) > self._delivered_max:  # forget the oldest, as the seen-set does
+                    del self._delivered[next(iter(self._delivered))]
                 self.stats.sent += 1
             else:
                 self.stats.failed += 1

@@ -13,6 +13,8 @@ import threading
 import time
 from pathlib import Path
 
+from pipeline.config import DEFAULT_SEEN_MAX
+
 WRITE_EVERY = 500  # ids
 WRITE_AFTER = 1.0  # seconds
 
@@ -21,7 +23,7 @@ class SeenStore:
     """Ids are buffered in memory and written in short transactions (every ``WRITE_EVERY`` ids,
     ``WRITE_AFTER`` seconds, or on ``commit``), so no process holds SQLite's write lock for long."""
 
-    def __init__(self, path: str | Path, *, topic: str, max_ids: int = 1_000_000) -> None:
+    def __init__(self, path: str | Path, *, topic: str, max_ids: int = DEFAULT_SEEN_MAX) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.topic = topic
@@ -36,7 +38,7 @@ class SeenStore:
         self._written = time.monotonic()
 
     @classmethod
-    def in_dir(cls, state_dir: str | Path, *, topic: str, max_ids: int = 1_000_000) -> SeenStore:
+    def in_dir(cls, state_dir: str | Path, *, topic: str, max_ids: int = DEFAULT_SEEN_MAX) -> SeenStore:
         return cls(Path(state_dir) / "seen.sqlite", topic=topic, max_ids=max_ids)
 
     def __contains__(self, article_id: str) -> bool:

@@ -5,7 +5,7 @@
 * ``db_url`` (function, parametrized ``sqlite`` / ``postgresql``): a fresh database migrated to head.
 * ``blank_db_url``: the same, not migrated.   ``engine``: an engine on ``db_url``.
 
-The server is ``pipeline.store.pgserver.PgServer`` (shared with ``newsstream bench``); as root it
+The server is ``devtools.pgserver.PgServer`` (shared with ``newsstream bench``); as root it
 runs as the ``postgres`` user. Without the binaries the PostgreSQL tests skip, except in CI
 (``CI=true``) where they fail. ``PG_BIN=/path/to/bin`` picks the binaries explicitly.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.store.pgserver import PG_ROOT, PgServer, find_pg_bin
+from devtools.pgserver import PG_ROOT, PgServer, find_pg_bin
 
 __all__ = ["PgServer", "blank_db_url", "db_url", "engine", "find_pg_bin", "pg_server"]
 

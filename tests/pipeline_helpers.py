@@ -67,7 +67,7 @@ def send_raw(bootstrap: str, topic: str, messages: list[tuple[bytes | None, byte
 
 
 def consume_cmd(s: Settings, url: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", "consume", "--bootstrap-servers", s.bootstrap_servers,
+    return [sys.executable, "-m", "newsstream_cli", "consume", "--bootstrap-servers", s.bootstrap_servers,
             "--topic", s.topic, "--database-url", url, "--group", s.group, "--metrics-port", "-1", *extra]
 
 

@@ -1,6 +1,7 @@
 """`newsstream bench` keeps working: a short run on a few articles writes every section.
 
-Never asserts speed (a benchmark is not a test): only that each figure is there and positive.
+Never asserts speed (a benchmark is not a test): only that each figure is there and positive
+(the producer's table by codec and the restart stage included).
 The bench starts its own Kafka broker and PostgreSQL server (the path `make bench` takes), so this
 test covers their start-up too.
 """
@@ -35,7 +36,7 @@ def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
             pytest.fail(f"the bench test must run in CI: missing {', '.join(missing)}")
         pytest.skip(f"missing {', '.join(missing)}")
     out = tmp_path / "bench.json"
-    res = subprocess.run([sys.executable, "-m", "pipeline.cli", "bench", "--corpus", str(SAMPLES), "--limit", "20",
+    res = subprocess.run([sys.executable, "-m", "newsstream_cli", "bench", "--corpus", str(SAMPLES), "--limit", "20",
                           "--workers", "2", "--producer-articles", "200", "--latency-seconds", "3",
                           "--json", str(out), "--workdir", str(tmp_path / "work")],
                          capture_output=True, text=True, timeout=900, cwd=ROOT)
@@ -51,6 +52,20 @@ def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
     assert bare["n_process"]["processes"] == 2
     _positive(data["extract"]["articles_per_s"], "extract")
     _positive(data["producer"]["articles_per_s"], "producer")
+
+    codecs = data["producer_codecs"]  # every codec, each on its own topics, every message acknowledged
+    assert set(codecs) == {"lz4", "zstd", "gzip", "none"}
+    for codec, row in codecs.items():
+        assert row["articles"] == 200, codec
+        assert len(row["rounds"]) == 2, codec
+        _positive(row["articles_per_s"], f"producer {codec}")
+        _positive(row["bytes_on_broker"], f"producer {codec} bytes on the broker")  # the bench's own broker
+    assert codecs["none"]["bytes_on_broker"] > codecs["gzip"]["bytes_on_broker"]  # gzip does compress
+    assert data["producer"]["compression"] in codecs
+    assert data["producer"]["articles_per_s"] == codecs[data["producer"]["compression"]]["articles_per_s"]
+    choice = data["producer_codec_choice"]
+    assert choice["fastest"] in codecs and choice["best_choice"] in codecs and choice["default"] in codecs
+    assert "fastest codec:" in res.stdout
 
     e2e = data["e2e"]
     assert set(e2e) == {"sqlite-1w", "sqlite-2w", "postgresql-1w", "postgresql-2w"}
@@ -69,8 +84,20 @@ def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
     for q in ("p50_s", "p95_s", "p99_s"):
         _positive(lat[q], q)
 
+    restart = data["restart"]  # cold start, SIGKILL, restart with the same group and instance id
+    for key in ("cold", "restart"):
+        _positive(restart[key]["first_commit_s"], f"restart {key} first commit")
+        _positive(restart[key]["assigned_s"], f"restart {key} assigned")
+        assert restart[key]["first_commit_s"] > restart[key]["assigned_s"], key
+    assert restart["cold"]["exit_code"] == -9  # SIGKILLed
+    _positive(restart["ratio"], "restart / cold")
+    assert "| 7. one worker, time from process start" in res.stdout
+
     ratios = data["ratios"]
     for key in ("extract", "producer", "e2e_sqlite-1w", "e2e_postgresql-2w"):
         _positive(ratios[key]["x_bare_1proc"], f"ratio {key}")
-    assert {t["target"] for t in data["targets"]} >= {"producer articles/s", "worker peak RSS (MB)"}
+    assert {t["target"] for t in data["targets"]} >= {
+        "producer articles/s", "worker peak RSS (MB)", "p99 end-to-end latency at half load (s)",
+        "e2e sqlite 1 worker / bare 1 process", "e2e postgresql 2 workers / bare n_process=2",
+        "restart after SIGKILL / cold start, time to first commit"}
     assert "| 1. bare `nlp.pipe`" in res.stdout  # the table

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT, env={**os.environ, **(env or {})})
+    return subprocess.run([sys.executable, "-m", "newsstream_cli", *args], capture_output=True, text=True,
+                          timeout=180, cwd=ROOT, env={**os.environ, **(env or {})})
 
 
 @pytest.mark.parametrize("command", [["topics", "list"], ["consume", "--until-idle", "1", "--metrics-port", "-1"]])
@@ -76,3 +76,25 @@ def test_a_topic_made_with_settings_gets_its_partitions(kafka_broker: object) ->
     from pipeline.bus.clients import topic_partitions
 
     assert topic_partitions(s)[name] == 4
+
+
+@pytest.mark.kafka
+def test_closing_summaries_come_as_json_or_csv_for_scripts(kafka_settings: Settings, tmp_path: Path) -> None:
+    import csv
+    import io
+    import json
+
+    s = kafka_settings
+    kafka = ["--bootstrap-servers", s.bootstrap_servers, "--topic", s.topic]
+    sent = cli("produce", *kafka, "--metrics-port", "-1", "--format", "json", str(ROOT / "samples"),
+               env={"NEWSSTREAM_STATE_DIR": str(tmp_path / "state")})
+    assert sent.returncode == 0, sent.stderr
+    produced = json.loads(sent.stdout)
+    assert produced["sent"] > 0 and produced["delivery_failures"] == 0 and "rejected_by_reason" in produced
+    url = f"sqlite:///{tmp_path / 'summary.db'}"
+    got = cli("consume", *kafka, "--group", s.group, "--database-url", url, "--metrics-port", "-1",
+              "--until-idle", "2", "--format", "csv", "--log-level", "warning")
+    assert got.returncode == 0, got.stderr
+    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    assert int(row["consumed"]) == produced["sent"] == int(row["processed"]) and row["lag_left"] == "0"
+    assert '"level": "info"' not in got.stderr  # --log-level warning reached the worker

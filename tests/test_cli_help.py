@@ -6,12 +6,15 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli.main import cli
+from newsstream_cli.main import cli
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     out = []
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None and cmd.name == name, name
         out.append((*prefix, name))
         if isinstance(cmd, click.Group):
             out.extend(_commands(cmd, (*prefix, name)))
@@ -33,3 +36,21 @@ def test_help_describes_each_command(path: tuple[str, ...]) -> None:
     assert "Usage: newsstream " + " ".join(path) in res.output
     body = res.output.split("\n\n", 2)[1].strip()
     assert len(body) > 15, f"`newsstream {' '.join(path)} --help` has no description"
+
+
+def test_the_top_level_help_is_quick_and_loads_no_command() -> None:
+    import subprocess
+    import sys
+    import time
+
+    code = ("import sys, time\nt = time.perf_counter()\nfrom click.testing import CliRunner\n"
+            "from newsstream_cli.main import cli\nres = CliRunner().invoke(cli, ['--help'])\n"
+            "assert res.exit_code == 0 and 'serve-ingest' in res.output\n"
+            "heavy = [m for m in ('spacy', 'sqlalchemy', 'kafka', 'pydantic_settings') if m in sys.modules]\n"
+            "print(heavy, round(time.perf_counter() - t, 3))")
+    started = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    heavy, _seconds = res.stdout.rsplit(" ", 1)
+    assert heavy == "[]", f"`newsstream --help` imported {heavy}"
+    assert time.perf_counter() - started < 5

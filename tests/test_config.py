@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli.main import cli
+from newsstream_cli.main import cli
 from pipeline.config import load_settings
 from pipeline.errors import ConfigError
 
@@ -63,7 +63,7 @@ def test_compression_is_one_of_the_codecs_kafka_python_ships(monkeypatch: pytest
     for codec in ("gzip", "lz4", "zstd", "none"):
         assert load_settings(compression=codec).compression == codec
     monkeypatch.setenv("NEWSSTREAM_COMPRESSION", "snappy")  # gone with confluent-kafka
-    with pytest.raises(ConfigError, match="NEWSSTREAM_COMPRESSION: Input should be .gzip., .lz4."):
+    with pytest.raises(ConfigError, match=r"NEWSSTREAM_COMPRESSION: Input should be .gzip., .lz4."):
         load_settings()
 
 
@@ -88,4 +88,43 @@ def test_config_prints_the_settings_in_effect_with_secrets_masked(monkeypatch: p
     assert rows["topic"]["variable"] == "NEWSSTREAM_TOPIC" and rows["topic"]["meaning"]
     assert "s3cret" not in res.output and "hunter2" not in res.output
     csv = CliRunner().invoke(cli, ["config", "--format", "csv"]).output.splitlines()
-    assert csv[0] == "setting,value,source,variable,meaning" and len(csv) == len(rows) + 1
+    assert csv[0] == "section,setting,value,source,variable,meaning" and len(csv) == len(rows) + 1
+    assert rows["topic"]["section"] == "kafka" and rows["database_url"]["section"] == "database"
+
+
+def test_every_setting_is_defined_once_in_one_section() -> None:
+    from pipeline.config import SECTIONS, Settings, section_of
+
+    seen: dict[str, str] = {}
+    for section, cls in SECTIONS.items():
+        for name in cls.model_fields:
+            assert name not in seen, f"{name} in {seen.get(name)} and {section}"
+            seen[name] = section
+    assert set(seen) == set(Settings.model_fields)
+    assert all(section_of(name) == seen[name] for name in Settings.model_fields)
+    assert set(SECTIONS) == {"kafka", "database", "extraction", "ingest", "stories", "observability"}
+
+
+def test_variables_keep_their_flat_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import SecretStr
+
+    monkeypatch.setenv("NEWSSTREAM_BOOTSTRAP_SERVERS", "kafka:29092")
+    monkeypatch.setenv("NEWSSTREAM_DATABASE_URL", "sqlite:///x.db")
+    monkeypatch.setenv("NEWSSTREAM_SEEN_MAX", "5")
+    monkeypatch.setenv("NEWSSTREAM_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("NEWSSTREAM_INGEST_TOKEN", "t0ken")
+    s = load_settings()
+    assert (s.bootstrap_servers, s.database_url, s.seen_max, s.log_level) == ("kafka:29092", "sqlite:///x.db", 5,
+                                                                               "DEBUG")
+    assert isinstance(s.ingest_token, SecretStr) and s.public()["ingest_token"] == "**********"
+
+
+def test_defaults_shared_with_other_modules_are_written_once() -> None:
+    from pipeline.article import DEFAULT_MAX_BODY_BYTES
+    from pipeline.config import DEFAULT_SEEN_MAX, DEFAULT_SPACY_MODEL, default_of
+    from producers.seen import SeenStore
+
+    assert default_of("max_body_bytes") == DEFAULT_MAX_BODY_BYTES
+    assert default_of("seen_max") == DEFAULT_SEEN_MAX
+    assert default_of("spacy_model") == DEFAULT_SPACY_MODEL
+    assert SeenStore.__init__.__kwdefaults__["max_ids"] == DEFAULT_SEEN_MAX

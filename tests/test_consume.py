@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "newsstream_cli", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT)
 
 
@@ -134,7 +134,7 @@ def test_a_running_consumer_serves_its_metrics(kafka_settings: Settings, db_url:
     art = Article.build(body="The council of Ghent approved the budget.", title="budget")
     send_raw(s.bootstrap_servers, s.topic, [(art.id.encode(), encode(art))])
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "consume", "--bootstrap-servers",
+    proc = subprocess.Popen([sys.executable, "-m", "newsstream_cli", "consume", "--bootstrap-servers",
                              s.bootstrap_servers, "--topic", s.topic, "--database-url", db_url, "--group", s.group,
                              "--metrics-port", str(port), "--until-idle", "8"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)

@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from pipeline.cli.main import cli
-from pipeline.store.db import make_engine
+from newsstream_cli.main import cli
+from pipeline.store.db import head, make_engine
 from tests.fixtures_pg import PgServer
 from tests.test_store_db import closed_port
 
@@ -27,18 +27,18 @@ def run(*args: str, env: dict[str, str] | None = None):
 def test_upgrade_creates_the_tables_and_current_reports_head(blank_db_url: str) -> None:
     result = run("upgrade", "--database-url", blank_db_url)
     assert result.exit_code == 0, result.output
-    assert "upgraded to 0004" in result.output
+    assert f"upgraded to {head()}" in result.output
     assert {"articles", "entities", "entity_aliases", "mentions", "events"} <= tables(blank_db_url)
     result = run("current", "--database-url", blank_db_url)
-    assert result.exit_code == 0 and result.output.strip().endswith("0004 (head)")
+    assert result.exit_code == 0 and result.output.strip().endswith(f"{head()} (head)")
 
 
 def test_downgrade_defaults_to_one_step(db_url: str) -> None:
-    result = run("downgrade", "--database-url", db_url)
+    result = run("downgrade", "--yes", "--database-url", db_url)
     assert result.exit_code == 0, result.output
-    assert "downgraded to 0003" in result.output
-    assert "head is 0004" in run("current", "--database-url", db_url).output
-    result = run("downgrade", "--revision", "base", "--database-url", db_url)
+    assert "downgraded to " in result.output and head() not in result.output
+    assert f"head is {head()}" in run("current", "--database-url", db_url).output
+    result = run("downgrade", "--revision", "base", "--yes", "--database-url", db_url)
     assert result.exit_code == 0 and "downgraded to base" in result.output
     assert tables(db_url) <= {"alembic_version"}
 
@@ -55,7 +55,7 @@ def test_password_is_never_printed(pg_server: PgServer) -> None:
     pg_server.create_database("cli_secret")
     try:
         url = pg_server.url("cli_secret", password="pw-in-url-123")
-        for args in (("upgrade",), ("current",), ("downgrade", "--revision", "base")):
+        for args in (("upgrade",), ("current",), ("downgrade", "--revision", "base", "--yes")):
             result = run(*args, "--database-url", url)
             assert result.exit_code == 0, result.output
             assert "pw-in-url-123" not in result.output and "***" in result.output
@@ -108,3 +108,41 @@ def test_rebuild_counts_on_a_database_without_the_tables_says_to_upgrade(blank_d
     result = run("rebuild-counts", "--database-url", blank_db_url)
     assert result.exit_code == 1 and result.stdout == ""
     assert "newsstream db upgrade" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# -- issue 18.5 -------------------------------------------------------------------------------------
+def _with_articles(url: str, n: int) -> None:
+    from pipeline.article import Article
+    from pipeline.records import Extraction
+    from pipeline.store.writer import write_batch
+
+    engine = make_engine(url)
+    try:
+        write_batch(engine, [(Article.build(body=f"Article {i} about a council.", title=f"T{i}",
+                                            url=f"https://x.example/{i}"), Extraction(entities=[], events=[]), None)
+                             for i in range(n)], extractor_version="t")
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_asks_first_and_a_no_keeps_every_article(db_url: str) -> None:
+    _with_articles(db_url, 425)
+    for answer in ("n\n", "", None):  # no, just Enter, no terminal at all
+        result = CliRunner().invoke(cli, ["db", "downgrade", "--revision", "base", "--database-url", db_url],
+                                    input=answer)
+        assert result.exit_code == 1, result.output
+        assert "holds 425 articles" in result.stderr and "drops every newsstream table" in result.stderr
+        assert "nothing changed" in result.stderr and "--yes" in result.stderr
+        assert "articles" in tables(db_url)
+    result = CliRunner().invoke(cli, ["db", "downgrade", "--revision", "base", "--database-url", db_url],
+                                input="y\n")
+    assert result.exit_code == 0 and "downgraded to base" in result.stdout, result.output
+    assert tables(db_url) <= {"alembic_version"}
+
+
+def test_a_database_behind_the_code_says_which_revision_to_upgrade_to(blank_db_url: str) -> None:
+    assert run("upgrade", "--revision", "0003", "--database-url", blank_db_url).exit_code == 0
+    result = CliRunner().invoke(cli, ["query", "entities", "--database-url", blank_db_url])
+    assert result.exit_code == 1
+    assert f"schema at 0003, this version needs {head()}: run `newsstream db upgrade`" in result.stderr
+    assert "no such table" not in result.stderr and "does not exist" not in result.stderr

@@ -12,8 +12,8 @@ import uuid
 import pytest
 from click.testing import CliRunner, Result
 
+from newsstream_cli.dlq_cmd import dlq
 from pipeline.bus.clients import BusProducer, dlq_topic, ensure_topic, read_topic
-from pipeline.cli.dlq_cmd import dlq
 from pipeline.config import Settings
 
 pytestmark = pytest.mark.kafka

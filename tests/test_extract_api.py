@@ -60,7 +60,7 @@ def _plain(value) -> None:
         for v in value:
             _plain(v)
     else:
-        assert value is None or type(value) in (str, int, bool), f"{type(value)} in a record"
+        assert value is None or type(value) in (str, int, bool, float), f"{type(value)} in a record"
 
 
 def test_extract_articles_keeps_order_and_returns_plain_records(nlp) -> None:

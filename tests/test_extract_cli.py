@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.conftest import SAMPLES, SHARED, shared_path
 
 ROOT = Path(__file__).resolve().parent.parent
-NS = [sys.executable, "-m", "pipeline.cli"]
+NS = [sys.executable, "-m", "newsstream_cli"]
 ARTICLE_KEYS = {"id", "title", "published", "section", "authors", "source", "url", "language", "dateline"}
 EVENT_KEYS = {"type", "trigger", "actor", "target", "location", "date", "date_text", "negated", "modality",
               "sentence"}
@@ -20,6 +20,9 @@ EVENT_KEYS = {"type", "trigger", "actor", "target", "location", "date", "date_te
 def extract(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([*NS, "extract", "--format", "jsonl", *args], capture_output=True, text=True,
                           input=stdin, timeout=180, cwd=ROOT)
+
+
+GEO_KEYS = {"geonameid", "name", "kind", "country", "admin1", "lat", "lon"}
 
 
 def test_contract_shape_and_offsets_point_into_the_printed_body() -> None:
@@ -31,12 +34,13 @@ def test_contract_shape_and_offsets_point_into_the_printed_body() -> None:
     labels = set()
     for out in outs:
         assert set(out) == {"article", "entities", "events"}
-        assert set(out["article"]) == ARTICLE_KEYS | {"body"}
+        assert set(out["article"]) == ARTICLE_KEYS | {"body", "country"}
         body = out["article"]["body"]
         assert out["article"]["published"] and out["article"]["authors"]
         assert "©" not in body  # captions and their credits are not body text
         for ent in out["entities"]:
-            assert set(ent) == {"name", "label", "mentions"} and ent["mentions"]
+            assert set(ent) == {"name", "label", "mentions", "geo"} and ent["mentions"]
+            assert ent["geo"] is None or set(ent["geo"]) == GEO_KEYS
             labels.add(ent["label"])
             for m in ent["mentions"]:
                 assert m["field"] == "body"

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.article import Article
 from pipeline.extract import extract_doc, load_nlp
-from pipeline.extract.records import Event
+from pipeline.records import Event
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.kafka
 
 class Ingest:
     def __init__(self, settings: Settings, state: Path, *extra: str) -> None:
-        cmd = [sys.executable, "-m", "pipeline.cli", "serve-ingest", "--port", "0", "--state-dir", str(state),
+        cmd = [sys.executable, "-m", "newsstream_cli", "serve-ingest", "--port", "0", "--state-dir", str(state),
                "--bootstrap-servers", settings.bootstrap_servers, "--topic", settings.topic, *extra]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.err: list[str] = []
@@ -104,10 +104,11 @@ def test_one_article_an_array_and_json_lines_are_accepted_with_their_ids(kafka_s
     seed = "date 2024-06-02 Home page politics\n\nFrom: Ann Lee\n\nThe lead.\n\nMINSK – The body. (al)\n"
     status, answer = ingest.post(seed.encode(), "text/plain; charset=utf-8")
     assert status == 202 and answer["accepted"] == 1
-    got = {a.title or a.dateline: a for a in articles_on(kafka_settings, 5)}
-    assert set(got) == {"Story 1", "Story 2", "Story 4", "Story 5", "MINSK"}
-    assert got["MINSK"].section == "politics" and got["MINSK"].author_code == "al"
+    got = {a.title: a for a in articles_on(kafka_settings, 5)}
+    assert set(got) == {"Story 1", "Story 2", "Story 4", "Story 5", "The lead"}  # seed text: titled by its lead
+    assert got["The lead"].section == "politics" and got["The lead"].author_code == "al"
     assert got["Story 4"].published == "2024-06-01" and got["Story 4"].url == "https://news.example/4"
+    assert got["Story 4"].source == "news.example"  # no "source": the URL's domain, as news-please does
 
 
 def test_bad_requests_are_refused_with_a_reason(kafka_settings: Settings, ingest: Ingest) -> None:
@@ -127,7 +128,7 @@ def test_bad_requests_are_refused_with_a_reason(kafka_settings: Settings, ingest
     status, _ = ingest.request("/nowhere", b"{}")
     assert status == 404
     status, answer = ingest.request("/healthz")
-    assert (status, answer) == (200, {"status": "ok"})
+    assert (status, answer) == (200, {"status": "ok", "delivery": "running"})
     status, metrics = ingest.request("/metrics")
     assert status == 200
     for reason, n in {"unsupported_media_type": 1, "request_too_large": 1, "bad_json": 2, "empty_body": 1,
@@ -137,6 +138,32 @@ def test_bad_requests_are_refused_with_a_reason(kafka_settings: Settings, ingest
     out, err = ingest.stop()
     assert ingest.proc.returncode == 0, err
     assert out.strip().startswith("sent 0, duplicates 0, rejected 8")
+
+
+def test_get_articles_is_405_with_allow_post_and_an_empty_post_is_400_empty_request(ingest: Ingest) -> None:
+    req = urllib.request.Request(ingest.url + "/articles")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(req, timeout=30)
+    assert caught.value.code == 405 and caught.value.headers["Allow"] == "POST"
+    assert "use POST" in json.loads(caught.value.read())["error"]
+    # a POST with no body and no Content-Length, as `curl -X POST` sends it
+    status, answer = raw_http(ingest.url, b"POST /articles HTTP/1.1\r\nHost: %s\r\n"
+                              b"Content-Type: application/json\r\nConnection: close\r\n\r\n")
+    assert status == 400 and answer == {"error": "the request body is empty", "code": "empty_request"}
+
+
+def raw_http(url: str, request: bytes) -> tuple[int, Any]:
+    """Send bytes as they are (no client library filling in headers); the status and the JSON answer."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(request.replace(b"%s", f"{host}:{port}".encode()))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
 
 
 def test_the_same_article_from_a_file_then_over_http_and_after_a_restart_is_sent_once(

@@ -236,3 +236,92 @@ def test_grafana_has_the_console_s_panels_laid_out_without_overlap() -> None:
             for y in range(g["y"], g["y"] + g["h"]):
                 assert (x, y) not in cells, f"{panel['title']} overlaps {cells[(x, y)]}"
                 cells[(x, y)] = panel["title"]
+
+
+# -- issue 18.8 -----------------------------------------------------------------------------------
+def _expected_consumers_expr() -> str:
+    (expr,) = [e for e in console_exprs() if e.startswith("count(max_over_time(up{job='newsstream-consumer'}")]
+    return expr
+
+
+def test_both_dashboards_open_on_the_last_15_minutes() -> None:
+    assert json.loads(GRAFANA.read_text())["time"] == {"from": "now-15m", "to": "now"}
+    script = _uncommented(CONSOLE.read_text())
+    assert "PromConsole.TimeControl._initialValues.duration = 900" in script
+    assert "PromConsole.graphDefaults.duration = 900" in script
+    assert script.index("graphDefaults.duration = 900") < script.index("new PromConsole.Graph(")
+
+
+def test_batch_size_and_messages_per_second_are_not_on_one_axis() -> None:
+    dash = json.loads(GRAFANA.read_text())
+    for panel in dash["panels"]:
+        exprs = [t["expr"] for t in panel.get("targets", [])]
+        mixed = any("batch_size" in e for e in exprs) and any("messages_consumed" in e for e in exprs)
+        assert not mixed, panel["title"]
+    for m in re.finditer(r"new PromConsole\.Graph\(\{(.*?)\}\);", CONSOLE.read_text(), re.S):
+        assert not ("batch_size" in m.group(1) and "messages_consumed" in m.group(1)), m.group(1)
+    assert "Batch size" in re.findall(r"<h4>([^<]+)</h4>", CONSOLE.read_text())
+
+
+def test_consumers_up_counts_the_consumers_that_run_not_the_configured_ports(tmp_path: Path) -> None:
+    """2 workers running out of 4 scraped ports read "2 / 2"; a crashed one "1 / 2"; a clean stop "1 / 1"."""
+    promtool = tool("promtool")
+    expr = _expected_consumers_expr()
+    assert expr in grafana_exprs()
+
+    def series(instance: str, up: str, stopping: str) -> list[dict]:
+        labels = f'job="newsstream-consumer",instance="{instance}"'
+        return [{"series": f"up{{{labels}}}", "values": up},
+                {"series": f"newsstream_stopping{{{labels}}}", "values": stopping}]
+
+    never = [{"series": f'up{{job="newsstream-consumer",instance="127.0.0.1:{p}"}}', "values": "0x20"}
+             for p in (9110, 9111)]
+    cases = [
+        ("two running", series("127.0.0.1:9108", "1x20", "0x20") + series("127.0.0.1:9109", "1x20", "0x20"), 2),
+        ("one crashed", series("127.0.0.1:9108", "1x20", "0x20") + series("127.0.0.1:9109", "1x10 0x10", "0x10"),
+         2),
+        ("one stopped cleanly", series("127.0.0.1:9108", "1x20", "0x20")
+         + series("127.0.0.1:9109", "1x10 0x10", "0x9 1 stale"), 1),
+    ]
+    spec = {"rule_files": [], "evaluation_interval": "1m", "tests": [
+        {"name": name, "interval": "1m", "input_series": inputs + never,
+         "promql_expr_test": [{"expr": expr, "eval_time": "15m", "exp_samples": [{"labels": "{}", "value": want}]}]}
+        for name, inputs, want in cases]}
+    path = tmp_path / "consumers.test.yml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    res = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_a_clean_stop_waits_for_one_last_scrape_that_reads_newsstream_stopping() -> None:
+    """What every process calls when it stops cleanly: the final sample reaches Prometheus (a real HTTP
+    scrape here), bounded, and a process nobody scrapes does not wait."""
+    import threading
+    import time
+    import urllib.request
+
+    from prometheus_client import CollectorRegistry
+
+    from pipeline.metrics import Metrics
+
+    idle = Metrics(registry=CollectorRegistry())
+    idle.serve(0)
+    started = time.monotonic()
+    assert idle.stopping() is False and time.monotonic() - started < 0.5  # never scraped: no wait
+
+    m = Metrics(registry=CollectorRegistry())
+    port = m.serve(0)
+    url = f"http://127.0.0.1:{port}/metrics"
+    assert b"newsstream_stopping 0.0" in urllib.request.urlopen(url, timeout=5).read()
+    m.articles_produced.labels("file").inc(425)
+    seen: list[bytes] = []
+    scraper = threading.Timer(1.0, lambda: seen.append(urllib.request.urlopen(url, timeout=5).read()))
+    scraper.start()
+    started = time.monotonic()
+    assert m.stopping(timeout=5) is True
+    assert 0.9 < time.monotonic() - started < 4
+    scraper.join()
+    assert b"newsstream_stopping 1.0" in seen[0]
+    assert b'newsstream_articles_produced_total{source="file"} 425.0' in seen[0]
+    started = time.monotonic()
+    assert m.stopping(timeout=0.5) is False and time.monotonic() - started < 2  # bounded: nobody came

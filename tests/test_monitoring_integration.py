@@ -124,7 +124,7 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
     os.mkfifo(fifo)
     send_raw(s.bootstrap_servers, s.topic, [(b"poison", b"{not json")] * N_POISON)
 
-    cli = [sys.executable, "-m", "pipeline.cli"]
+    cli = [sys.executable, "-m", "newsstream_cli"]
     kafka = ["--bootstrap-servers", s.bootstrap_servers, "--topic", s.topic]
     env = {**os.environ, "NEWSSTREAM_STATE_DIR": str(tmp_path / "state")}  # not the checkout's seen-set
     procs: list[subprocess.Popen] = []

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def produce(settings: Settings, *args: str, stdin: str | None = None,
             state_dir: Path | None = None) -> subprocess.CompletedProcess:
     """Run `newsstream produce`; its seen-set lives in ``state_dir`` (a fresh one when not given)."""
-    cmd = [sys.executable, "-m", "pipeline.cli", "produce", "--bootstrap-servers", settings.bootstrap_servers,
+    cmd = [sys.executable, "-m", "newsstream_cli", "produce", "--bootstrap-servers", settings.bootstrap_servers,
            "--topic", settings.topic, "--metrics-port", "-1", *args]
     env = {**os.environ, "NEWSSTREAM_STATE_DIR": str(state_dir or tempfile.mkdtemp(prefix="newsstream-state-"))}
     return subprocess.run(cmd, capture_output=True, text=True, input=stdin, timeout=120, cwd=ROOT, env=env)

@@ -71,7 +71,7 @@ def test_follow_keeps_a_file_with_an_undelivered_article_pending_without_looping
     inbox.mkdir()
     write(inbox / "in.jsonl", 300_000)
     port = free_port()
-    cmd = [sys.executable, "-m", "pipeline.cli", "produce", "--follow", str(inbox), "--topic", topic,
+    cmd = [sys.executable, "-m", "newsstream_cli", "produce", "--follow", str(inbox), "--topic", topic,
            "--bootstrap-servers", kafka_settings.bootstrap_servers, "--metrics-port", str(port),
            "--state-dir", str(tmp_path / "state")]
 

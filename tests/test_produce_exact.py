@@ -96,7 +96,7 @@ def test_bad_items_in_a_followed_directory_are_rejected_and_following_goes_on(ka
                                                                               tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    cmd = [sys.executable, "-m", "pipeline.cli", "produce", "--follow", str(inbox), "--topic", kafka_settings.topic,
+    cmd = [sys.executable, "-m", "newsstream_cli", "produce", "--follow", str(inbox), "--topic", kafka_settings.topic,
            "--bootstrap-servers", kafka_settings.bootstrap_servers, "--metrics-port", "-1",
            "--state-dir", str(tmp_path / "state")]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -133,7 +133,7 @@ def test_a_changed_feed_sends_only_its_new_items(kafka_settings: Settings, feed:
 def test_interval_polls_until_sigterm_and_resends_nothing(kafka_settings: Settings, feed: Feed,
                                                           tmp_path: Path) -> None:
     feed.body = rss([item(1), item(2)])
-    cmd = [sys.executable, "-m", "pipeline.cli", "produce", "--bootstrap-servers", kafka_settings.bootstrap_servers,
+    cmd = [sys.executable, "-m", "newsstream_cli", "produce", "--bootstrap-servers", kafka_settings.bootstrap_servers,
            "--topic", kafka_settings.topic, "--metrics-port", "-1", "--state-dir", str(tmp_path / "state"),
            "--feed", feed.url, "--interval", "0.3"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.kafka
 
 
 def start(settings: Settings, inbox: Path, state: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "pipeline.cli", "produce", "--follow", str(inbox),
+    cmd = [sys.executable, "-m", "newsstream_cli", "produce", "--follow", str(inbox),
            "--bootstrap-servers", settings.bootstrap_servers, "--topic", settings.topic, "--metrics-port", "-1",
            "--state-dir", str(state)]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -84,12 +84,12 @@ def test_follow_picks_up_new_files_and_a_restart_resends_nothing(kafka_settings:
     assert "landed.txt" not in err and "slow.jsonl" not in err  # done files are not read again
     assert out.strip() == "sent 2, duplicates 3, rejected 0, delivery failures 0", err
     got = articles_on(kafka_settings, 6)
-    assert sorted(a.title or a.dateline for a in got) == ["LISBON", *(f"Story {n}" for n in range(1, 6))]
+    assert sorted(a.title for a in got) == ["A lead", *(f"Story {n}" for n in range(1, 6))]  # seed: its lead
     assert len({a.id for a in got}) == 6
 
 
 def test_follow_refuses_stdin(kafka_settings: Settings, tmp_path: Path) -> None:
-    res = subprocess.run([sys.executable, "-m", "pipeline.cli", "produce", "--follow", "-",
+    res = subprocess.run([sys.executable, "-m", "newsstream_cli", "produce", "--follow", "-",
                           "--bootstrap-servers", kafka_settings.bootstrap_servers], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and "not stdin" in res.stderr

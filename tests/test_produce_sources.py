@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from newsstream_cli.main import cli
 from pipeline.bus.admin import end_offsets
 from pipeline.bus.config import producer_kwargs
-from pipeline.cli.main import cli
 from pipeline.config import Settings, load_settings
 from tests.conftest import SAMPLES, shared_path
 from tests.test_produce import articles_on, produce

@@ -139,7 +139,7 @@ def test_produce_says_in_one_line_that_the_broker_stalled_and_exits_non_zero(sto
     (inbox / "first.jsonl").write_text(json.dumps({"title": "first", "body": "Before the freeze."}) + "\n")
     env = {**os.environ, "NEWSSTREAM_PRODUCER_MAX_IN_FLIGHT_BYTES": str(IN_FLIGHT_BYTES),
            "NEWSSTREAM_PRODUCER_MAX_BLOCK_SECONDS": str(BLOCK)}
-    cmd = [sys.executable, "-m", "pipeline.cli", "produce", "--follow", str(inbox), "--topic", s.topic,
+    cmd = [sys.executable, "-m", "newsstream_cli", "produce", "--follow", str(inbox), "--topic", s.topic,
            "--bootstrap-servers", s.bootstrap_servers, "--metrics-port", "-1", "--state-dir", str(tmp_path / "st")]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
 from pipeline.article import Article
-from pipeline.extract.records import Extraction
+from pipeline.errors import ConfigError
+from pipeline.records import Extraction
+from pipeline.store.db import make_engine
 from pipeline.store.query import (
+    AmbiguousArticle,
     Period,
+    UnknownArticle,
     UnknownEntity,
+    abbreviations,
+    article_detail,
     cooccurrence,
     entity_profile,
+    event_types,
     search_articles,
     search_events,
     timeline,
     top_entities,
+    undated,
 )
 from pipeline.store.writer import Position, write_batch
 from tests.test_store_writer import V1, entity, event, kyiv, minsk
@@ -38,6 +47,24 @@ def decoy() -> tuple[Article, Extraction]:
     a = Article.build(body="Turnout was 500 voters. The dealX2 vote in Minsk failed.", title="Vote",
                       url="https://other.example/vote", published=None, source="other-wire", section="politics")
     return a, Extraction(entities=[entity(a, "Minsk", "GPE")])
+
+
+LONG_IDS = {"twin_a": "feedface00a" + "1" * 45, "twin_b": "feedface00b" + "2" * 45}  # 56 characters, as sha224
+
+
+def twin(name: str) -> tuple[Article, Extraction]:
+    """An article with a long given id that shares its first 10 characters with the other twin's."""
+    a = Article.build(id=LONG_IDS[name], body=f"Protesters in Minsk blocked the {name} road.", title=name,
+                      url=f"https://long.example/{name}", published="2024-02-01", source="long-wire")
+    return a, Extraction(entities=[entity(a, "Minsk", "GPE")], events=[event(a, "PROTEST", "blocked",
+                                                                              actor="Protesters")])
+
+
+def load_twins(engine: sa.Engine) -> dict[str, str]:
+    """The two articles with long ids, sharing a 10-character prefix."""
+    write_batch(engine, [(a, x, Position("news", 1, i)) for i, (a, x) in enumerate((twin("twin_a"), twin("twin_b")))],
+                extractor_version=V1)
+    return dict(LONG_IDS)
 
 
 def load(engine: sa.Engine) -> dict[str, str]:
@@ -65,7 +92,7 @@ def test_articles_newest_first_undated_last(engine: sa.Engine, ids: dict[str, st
     assert ids_of(rows) == [ids["markets"], ids["kyiv"], ids["minsk"], ids["decoy"]]
     assert rows[0] == {"published": "2024-04-10", "source": "other-wire", "section": "Business > Markets",
                        "title": "Markets after the visit", "id": ids["markets"],
-                       "url": "https://other.example/markets"}
+                       "url": "https://other.example/markets", "country": None}  # no geo in these records
     assert len(search_articles(engine, limit=2)) == 2
 
 
@@ -210,6 +237,75 @@ def test_events_by_actor_target_type_modality_and_dates(engine: sa.Engine, ids: 
     assert search_events(engine, actor="lukashenko", type_="PROTEST") == []
     with pytest.raises(UnknownEntity):
         search_events(engine, target="Atlantis")
+
+
+def test_events_carry_their_sentence(engine: sa.Engine, ids: dict[str, str]) -> None:
+    rows = search_events(engine, actor="lukashenko")
+    assert [r["sentence"] for r in rows] == ["Lukashenko warned Kyiv on Monday.",
+                                             "Belarusian President Alexander Lukashenko met Vladimir Putin in Minsk "
+                                             "on Friday."]
+    assert entity_profile(engine, "lukashenko")["recent_events"][0]["sentence"] == rows[0]["sentence"]
+
+
+def test_event_types_lists_the_stored_types_by_frequency(engine: sa.Engine, ids: dict[str, str]) -> None:
+    assert event_types(engine) == [{"type": "CONSULT", "events": 2}, {"type": "PROTEST", "events": 1},
+                                   {"type": "REJECT", "events": 1}, {"type": "THREATEN", "events": 1}]
+
+
+def test_undated_counts_what_the_timeline_leaves_out(engine: sa.Engine, ids: dict[str, str]) -> None:
+    assert undated(engine, "minsk") == {"mentions": 1, "articles": 1}  # the decoy
+    assert undated(engine, "lukashenko") == {"mentions": 0, "articles": 0}
+    assert entity_profile(engine, "minsk")["undated"] == {"mentions": 1, "articles": 1}
+    assert entity_profile(engine, "minsk", period=Period(since=date(2024, 1, 1)))["undated"] == {
+        "mentions": 0, "articles": 0}  # undated articles are in no period
+    with pytest.raises(UnknownEntity):
+        undated(engine, "Atlantis")
+
+
+# -- one article, short ids ------------------------------------------------------------------------
+
+
+def test_abbreviations_are_prefixes_no_other_stored_id_has(engine: sa.Engine, ids: dict[str, str]) -> None:
+    long = load_twins(engine)
+    short = abbreviations(engine, [*ids.values(), *long.values()])
+    assert {i: short[i] for i in ids.values()} == {i: i[:8] for i in ids.values()}
+    assert short[long["twin_a"]] == "feedface00a" and short[long["twin_b"]] == "feedface00b"  # as git does
+    assert abbreviations(engine, [long["twin_a"]]) == {long["twin_a"]: "feedface00a"}  # others stored count
+    assert abbreviations(engine, ["abc"]) == {"abc": "abc"}
+
+
+def test_article_detail_by_id_or_unique_prefix(engine: sa.Engine, ids: dict[str, str]) -> None:
+    long = load_twins(engine)
+    d = article_detail(engine, ids["minsk"])
+    assert d["article"]["id"] == ids["minsk"] and d["article"]["title"] == "Lukashenko meets Putin"
+    assert d["article"]["authors"] == ["A. Writer"] and d["article"]["url"] == "https://news.example/minsk"
+    assert [(e["name"], e["mentions"], e["texts"]) for e in d["entities"]] == [
+        ("Alexander Lukashenko", 2, ["Alexander Lukashenko", "Lukashenko's"]), ("Minsk", 1, ["Minsk"]),
+        ("Vladimir Putin", 1, ["Vladimir Putin"])]
+    assert d["entities"][0]["spans"][0] == {"field": "body", "start": 21, "end": 41, "text": "Alexander Lukashenko"}
+    assert [(e["type"], e["trigger"], e["sentence"][:10]) for e in d["events"]] == [
+        ("CONSULT", "met", "Belarusian"), ("PROTEST", "gathered", "Belarusian")]
+    assert d["story"] is not None and d["story"]["id"] == d["article"]["story_id"]
+    assert d["story"]["headline"] == "Lukashenko meets Putin"
+    assert article_detail(engine, ids["minsk"][:6]) == d  # a prefix of 6 characters is enough
+    assert article_detail(engine, "feedface00b")["article"]["id"] == long["twin_b"]
+    with pytest.raises(AmbiguousArticle) as exc:
+        article_detail(engine, "feedface")
+    assert [c["id"] for c in exc.value.candidates] == [long["twin_a"], long["twin_b"]]
+    assert long["twin_a"] in str(exc.value) and long["twin_b"] in str(exc.value)
+    with pytest.raises(UnknownArticle, match="at least 6 characters"):
+        article_detail(engine, ids["minsk"][:5])
+    with pytest.raises(UnknownArticle, match="no article id starts with 'ffffff'"):
+        article_detail(engine, "ffffff")
+    with pytest.raises(UnknownArticle):
+        article_detail(engine, ids["minsk"][:8].upper())  # ids are matched exactly, case and all
+
+
+def test_a_file_path_for_a_database_url_gets_a_hint() -> None:
+    with pytest.raises(ConfigError, match=re.escape("sqlite:////tmp/x.db")):
+        make_engine("/tmp/x.db")
+    with pytest.raises(ConfigError, match=re.escape("sqlite:///news.db")):
+        make_engine("news.db")
 
 
 def test_an_empty_period_is_refused() -> None:

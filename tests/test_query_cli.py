@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from pipeline.cli.main import cli
+from newsstream_cli.main import cli
 from pipeline.store.query import cooccurrence, entity_profile, search_articles, search_events, timeline, top_entities
-from tests.test_query_api import load
+from tests.test_query_api import LONG_IDS, load, load_twins
 
 # command line -> the same query through the library (the CLI must print exactly these rows)
 COMMANDS = {
@@ -115,7 +115,7 @@ def test_no_match_is_an_empty_result_and_a_note(loaded: str) -> None:
     res = invoke("events", "--since", "2030-01-01", "--format", "csv", "--database-url", loaded)
     assert res.exit_code == 0
     assert res.stdout.splitlines() == ["published,type,actor,trigger,target,location,event_date,modality,"
-                                       "negated,article_id"]
+                                       "negated,article_id,country,sentence"]
     res = invoke("entities", "--label", "LAW", "--database-url", loaded)
     assert res.exit_code == 0 and "no entities match" in res.stderr
 
@@ -130,5 +130,123 @@ def test_bad_input_is_refused_before_any_sql(loaded: str) -> None:
 def test_a_missing_sqlite_file_is_an_error_and_is_not_created(tmp_path: Path) -> None:
     path = tmp_path / "typo.db"
     res = invoke("entities", "--database-url", f"sqlite:///{path}")
-    assert res.exit_code == 1 and "no database at" in res.stderr
+    assert res.exit_code == 2 and "no database at" in res.stderr  # a setting to fix: a usage error
     assert not path.exists()
+
+
+# -- output a person can read (issue 18) -----------------------------------------------------------
+
+
+def table_rows(stdout: str) -> list[str]:
+    return [ln for ln in stdout.splitlines() if ln.startswith("│")]
+
+
+def test_events_fit_100_columns_with_short_ids(loaded: str, engine: sa.Engine) -> None:
+    load_twins(engine)  # two 56-character ids sharing 10 characters
+    expected = search_events(engine)
+    res = invoke("events", "--database-url", loaded, env={"COLUMNS": "100"})
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert max(len(ln) for ln in lines) <= 100
+    assert len(table_rows(res.stdout)) <= 2 * len(expected)  # no row over more than two lines
+    shown = [ln.split("│")[-2].strip() for ln in table_rows(res.stdout)]  # the last column: the article
+    short = {i: "feedface00a" if i == LONG_IDS["twin_a"] else "feedface00b" if i == LONG_IDS["twin_b"] else i[:8]
+             for i in {r["article_id"] for r in expected}}  # 8 characters, more where two ids share them
+    assert [s for s in shown if s] == [short[r["article_id"]] for r in expected]
+    assert not any(i in res.stdout for i in short)  # no whole id
+    # json and csv keep the whole ids
+    res = invoke("events", "--format", "json", "--database-url", loaded)
+    assert {r["article_id"] for r in json.loads(res.stdout)} >= set(LONG_IDS.values())
+    res = invoke("events", "--format", "csv", "--database-url", loaded)
+    assert {r["article_id"] for r in csv.DictReader(io.StringIO(res.stdout))} >= set(LONG_IDS.values())
+    res = invoke("articles", "--database-url", loaded, env={"COLUMNS": "100"})
+    assert "feedface00a " in res.stdout and LONG_IDS["twin_a"] not in res.stdout
+
+
+def test_query_article_takes_a_shown_prefix(loaded: str, engine: sa.Engine) -> None:
+    load_twins(engine)
+    res = invoke("article", "feedface00b", "--database-url", loaded, env={"COLUMNS": "100"})
+    assert res.exit_code == 0, res.output
+    for text in (LONG_IDS["twin_b"], "long-wire", "https://long.example/twin_b", "entities", "Minsk", "events",
+                 "PROTEST", "blocked", "story "):
+        assert text in res.stdout
+    res = invoke("article", LONG_IDS["twin_a"], "--format", "json", "--database-url", loaded)
+    d = json.loads(res.stdout)
+    assert d["article"]["id"] == LONG_IDS["twin_a"] and d["events"][0]["article_id"] == LONG_IDS["twin_a"]
+    assert d["entities"][0]["name"] == "Minsk" and d["story"]["id"] == d["article"]["story_id"]
+    assert d["events"][0]["sentence"] == "Protesters in Minsk blocked the twin_a road."
+    res = invoke("article", "feedface00a", "--format", "csv", "--database-url", loaded)
+    assert res.exit_code == 0, res.output
+    blocks = {b.split("\n", 1)[0]: list(csv.DictReader(io.StringIO(b.split("\n", 1)[1])))
+              for b in res.stdout.strip().split("\n\n")}
+    assert list(blocks) == ["# article", "# entities", "# events", "# story"]
+    assert blocks["# article"][0]["id"] == LONG_IDS["twin_a"]
+    assert blocks["# events"][0]["article_id"] == LONG_IDS["twin_a"]
+
+
+def test_an_ambiguous_prefix_is_an_error_listing_the_candidates(loaded: str, engine: sa.Engine) -> None:
+    load_twins(engine)
+    res = invoke("article", "feedface", "--database-url", loaded)
+    assert res.exit_code == 1 and res.stdout == ""
+    assert "newsstream: error: the id prefix 'feedface' is ambiguous" in res.stderr
+    assert LONG_IDS["twin_a"] in res.stderr and LONG_IDS["twin_b"] in res.stderr
+    res = invoke("article", "feedf", "--database-url", loaded)
+    assert res.exit_code == 1 and "at least 6 characters" in res.stderr
+    res = invoke("article", "0000000", "--database-url", loaded)
+    assert res.exit_code == 1 and "no article id starts with '0000000'" in res.stderr
+
+
+def test_events_show_their_sentence(loaded: str, engine: sa.Engine) -> None:
+    sentence = "Lukashenko warned Kyiv on Monday."
+    res = invoke("events", "--actor", "lukashenko", "--format", "json", "--database-url", loaded)
+    assert json.loads(res.stdout)[0]["sentence"] == sentence
+    res = invoke("events", "--actor", "lukashenko", "--format", "csv", "--database-url", loaded)
+    assert next(csv.DictReader(io.StringIO(res.stdout)))["sentence"] == sentence
+    res = invoke("events", "--actor", "lukashenko", "--database-url", loaded)
+    assert sentence not in res.stdout  # a table fits a terminal...
+    res = invoke("events", "--actor", "lukashenko", "--wide", "--database-url", loaded)
+    assert res.exit_code == 0 and "sentence" in res.stdout and sentence in res.stdout  # ...unless --wide
+
+
+def test_timeline_shows_undated_mentions(loaded: str) -> None:
+    res = invoke("timeline", "minsk", "--database-url", loaded)
+    assert res.exit_code == 0, res.output
+    undated = [ln for ln in table_rows(res.stdout) if "undated" in ln]
+    assert len(undated) == 1 and undated[0].split("│")[2:4] == [" 1        ", " 1        "]
+    res = invoke("timeline", "minsk", "--format", "json", "--database-url", loaded)
+    assert len(json.loads(res.stdout)) == 2  # the dated days only...
+    assert "not in the timeline: 1 mentions in 1 articles without a publication date" in res.stderr  # ...and a note
+    res = invoke("entity", "minsk", "--database-url", loaded)
+    assert "undated" in res.stdout
+    res = invoke("timeline", "minsk", "--since", "2024-01-01", "--database-url", loaded)
+    assert "undated" not in res.stdout and res.stderr == ""  # undated articles are in no period
+    res = invoke("timeline", "lukashenko", "--format", "csv", "--database-url", loaded)
+    assert res.stderr == ""
+
+
+def test_an_unknown_event_type_lists_the_valid_ones(loaded: str) -> None:
+    res = invoke("events", "--type", "FOO", "--database-url", loaded)
+    assert res.exit_code == 0
+    assert "no events match: 'FOO' is not an event type" in res.stderr
+    for known in ("ACCUSE", "ASSAULT", "PROTEST", "THREATEN", "OTHER"):  # the lexicon's (plover.json)
+        assert known in res.stderr
+    assert "in the database: CONSULT (2), PROTEST (1), REJECT (1), THREATEN (1)" in res.stderr
+    res = invoke("events", "--type", "assault", "--format", "json", "--database-url", loaded)
+    assert json.loads(res.stdout) == []
+    assert "is not an event type" not in res.stderr and "in the database: CONSULT (2)" in res.stderr
+
+
+@pytest.mark.parametrize("path,hint", [("/tmp/x.db", "sqlite:////tmp/x.db"), ("x.db", "sqlite:///x.db")])
+def test_a_file_path_for_the_database_url_hints_at_sqlite(path: str, hint: str) -> None:
+    res = invoke("entities", "--database-url", path)
+    assert res.exit_code == 2
+    assert res.stderr.startswith("newsstream: configuration error: invalid database URL")
+    assert hint in res.stderr and "Traceback" not in res.stderr
+
+
+def test_help_shows_dates_as_yyyy_mm_dd() -> None:
+    for command in ("events", "articles", "entities", "timeline", "stories"):
+        res = invoke(command, "--help")
+        assert res.exit_code == 0
+        assert "--since YYYY-MM-DD" in res.stdout and "--until YYYY-MM-DD" in res.stdout
+        assert "%Y" not in res.stdout

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from newsstream_cli.main import cli
 from pipeline.article import Article
-from pipeline.cli.main import cli
-from pipeline.extract.records import Extraction
+from pipeline.records import Extraction
 from pipeline.store.models import VIEWS, articles, entities, entity_aliases, events, mentions
 from pipeline.store.writer import write_batch
 from tests.test_query_api import load

@@ -19,7 +19,7 @@ def indexes(url: str) -> tuple[set[str], set[str], str]:
 
 
 def test_0003_adds_the_query_indexes_and_downgrades_to_0002(db_url: str) -> None:
-    assert head() == "0004"
+    assert head() >= "0004"
     assert downgrade(db_url, "0003") == "0003"
     names, views, dialect = indexes(db_url)
     assert "ix_mentions_article_id_entity_id" in names and views == set(VIEWS)
@@ -31,7 +31,7 @@ def test_0003_adds_the_query_indexes_and_downgrades_to_0002(db_url: str) -> None
     assert "ix_mentions_entity_id_article_id" in names and views == set(VIEWS)  # 0001/0002 untouched
     assert upgrade(db_url, "0003") == "0003"
     assert "ix_mentions_article_id_entity_id" in indexes(db_url)[0]
-    assert upgrade(db_url) == "0004"
+    assert upgrade(db_url) == head()
 
 
 def test_text_search_uses_the_trigram_index_on_postgresql(db_url: str) -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pipeline.errors import DatabaseUnavailable
 from pipeline.store.db import SchemaMissing, current, make_engine, safe_url, upgrade
 from pipeline.store.models import articles, events, mentions
-from pipeline.store.queries import summary
+from pipeline.store.query.overview import summary
 from pipeline.store.writer import write_batch
 from tests.fixtures_pg import PgServer
 from tests.test_store_writer import V1, kyiv, minsk

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from pipeline.store.models import articles
-from pipeline.store.queries import get_article, resolve_entity, summary
+from pipeline.store.query.overview import get_article, resolve_entity, summary
 from pipeline.store.writer import Position, write_batch
 from tests.test_store_writer import V1, kyiv, minsk
 

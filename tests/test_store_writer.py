@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.article import Article
-from pipeline.extract.records import Entity, Event, Extraction, Mention, Span, Trigger
+from pipeline.records import Entity, Event, Extraction, Mention, Span, Trigger
 from pipeline.store.models import articles, entities, entity_aliases, events, mentions, metadata
-from pipeline.store.queries import resolve_entity
+from pipeline.store.query.overview import resolve_entity
 from pipeline.store.writer import Position, write_batch
 
 V1 = "test-extractor-1"
@@ -123,7 +123,8 @@ def test_same_batch_twice_changes_nothing(engine: sa.Engine) -> None:
     assert (second.entities_new, second.mentions, second.events) == (0, 0, 0)
     assert {t: len(rows) for t, rows in before.items()} == {
         "articles": 2, "entities": 5, "entity_aliases": 6, "mentions": 7, "events": 4,
-        "article_entities": 6, "entity_stats": 5}
+        "article_entities": 6, "entity_stats": 5, "places": 0, "article_places": 0,  # no geo in these records
+        "stories": 2, "story_events": 3, "story_merges": 0}  # Minsk and Kyiv: two stories, nothing merged
 
 
 def test_reextraction_replaces_mentions_and_events(engine: sa.Engine) -> None:
@@ -197,6 +198,8 @@ def test_a_bad_item_is_rejected_and_the_rest_of_the_batch_is_written(engine: sa.
     assert [(r.index, r.article_id) for r in stats.rejected] == [(1, bad_a.id), (2, nul_a.id), (3, odd_a.id)]
     assert "past the end of the body" in stats.rejected[0].reason and stats.rejected[0].position == pos
     assert "NUL" in stats.rejected[1].reason and "modality" in stats.rejected[2].reason
+    assert {r.code for r in stats.rejected} == {"store_rejected"}  # one Refusal type, its code from pipeline.reasons
+    assert stats.rejected[0].origin == pos.origin and stats.rejected[1].origin == f"article {nul_a.id}"
     assert stats.articles == 2
     with engine.connect() as conn:
         ids = set(conn.execute(sa.select(articles.c.id)).scalars())

@@ -1,6 +1,6 @@
 """A local Apache Kafka broker without Docker.
 
-The pinned release (tools/kafka/pom.xml) is resolved from Maven Central with Maven,
+The pinned release (``pipeline/bus/kafka/pom.xml``, package data) is resolved from Maven Central with Maven,
 its jars cached in ``<home>/jars``; KRaft storage is formatted once and ``kafka.Kafka``
 runs as one combined broker + controller on 127.0.0.1. Knows nothing of SQL or spaCy.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,12 +19,12 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from pipeline.errors import BrokerError, ToolMissing
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-POM = REPO_ROOT / "tools" / "kafka" / "pom.xml"
+POM = Path(str(resources.files(__package__ or "pipeline.bus").joinpath("kafka", "pom.xml")))  # package data
 HEAP = os.environ.get("KAFKA_HEAP_OPTS", "-Xms256m -Xmx768m")
 
 LOG4J = """\
@@ -65,6 +66,19 @@ def two_free_ports(host: str = "127.0.0.1") -> int:
     raise RuntimeError("no two consecutive free ports")
 
 
+def port_taken(host: str, port: int) -> bool:
+    """True when a process listens on (or holds) ``host:port``, so a server could not bind it."""
+    if port_open(host, port):
+        return True
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Java does: TIME_WAIT is no clash
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -85,6 +99,9 @@ def pid_alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+_BIND_FAILED = re.compile(r"failed to bind to ([^\s:]+:\d+)", re.I)
 
 
 @dataclass
@@ -113,9 +130,10 @@ class LocalBroker:
         self.log_file = self.home / "logs" / "server.log"
         self.pid_file = self.home / "broker.pid"
         self.state_file = self.home / "broker.json"
-        state = self._read_state()
         self.port = port
-        self.controller_port = controller_port or state.get("controller_port") or port + 1
+        # Chosen here, never re-read from the last run's broker.json: a stale controller port
+        # (9093 from a run on 9092) would clash with another Kafka the new --port avoids.
+        self.controller_port = controller_port or port + 1
 
     # -- files ----------------------------------------------------------------
     def _read_state(self) -> dict:
@@ -213,24 +231,51 @@ class LocalBroker:
         st = self.status()
         if st.running:
             return st
-        if port_open(self.host, self.port):
-            raise BrokerError(f"port {self.port} on {self.host} is taken by another process; "
-                              "choose another with --port")
+        self.check_ports()
         self.ensure_jars()
         config = self._write_config()
         self._format_storage(config)
         self.state_file.write_text(json.dumps({"port": self.port, "controller_port": self.controller_port}))
+        log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         with open(self.log_file, "ab") as log:
             proc = subprocess.Popen(self._java("kafka.Kafka", str(config)), stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.home)
         self.pid_file.write_text(str(proc.pid))
-        self._wait_ready(proc, timeout)
+        self._wait_ready(proc, timeout, log_start)
         return self.status()
 
-    def _wait_ready(self, proc: subprocess.Popen, timeout: float) -> None:
+    def check_ports(self) -> None:
+        """Both ports free, or a one-line BrokerError naming the port and the flag that moves it."""
+        if self.port == self.controller_port:
+            raise BrokerError(f"the listener and the controller port are both {self.port}; "
+                              "give --controller-port another one")
+        for port, what, flag in ((self.port, "listener", "--port"),
+                                 (self.controller_port, "controller", "--controller-port")):
+            if port_taken(self.host, port):
+                raise BrokerError(f"port {port} on {self.host} (the broker's {what} port) is taken by another "
+                                  f"process; choose another with {flag}")
+
+    def _bind_failure(self, log_start: int) -> str | None:
+        """The address the broker could not bind, from what it logged since ``log_start``."""
+        try:
+            with open(self.log_file, "rb") as fh:
+                fh.seek(log_start)
+                text = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return None
+        found = _BIND_FAILED.search(text)
+        return found.group(1) if found else None
+
+    def _wait_ready(self, proc: subprocess.Popen, timeout: float, log_start: int = 0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                address = self._bind_failure(log_start)
+                if address:  # taken between the check and the start: still one line
+                    flag = "--controller-port" if address.endswith(f":{self.controller_port}") else "--port"
+                    raise BrokerError(f"the broker could not bind {address}: another process holds it; "
+                                      f"choose another with {flag} (log: {self.log_file})")
                 raise BrokerError(f"broker exited with code {proc.returncode}; see {self.log_file}:\n"
                                   + self._log_tail())
             if port_open(self.host, self.port) and self._metadata_ok():

@@ -18,13 +18,16 @@ from pipeline.extract.entities import (
     acronyms,
     canonicalize,
     doc_text,
+    find_dateline,
     find_mentions,
     propagate,
     sentences,
 )
 from pipeline.extract.events import find_events
 from pipeline.extract.lexicon import Lexicon
-from pipeline.extract.records import Entity, Extraction, Mention
+from pipeline.extract.places import add_places
+from pipeline.geo import Gazetteer
+from pipeline.records import Entity, Extraction, Mention
 
 
 def _sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
@@ -32,11 +35,13 @@ def _sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
 
 
 def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
-                labels: frozenset[str] | None = None, lexicon: Lexicon | None = None) -> Extraction:
-    """Entities and events of one article whose ``body`` was parsed into ``doc``.
+                labels: frozenset[str] | None = None, lexicon: Lexicon | None = None,
+                gazetteer: Gazetteer | None = None) -> Extraction:
+    """Entities and events of one article whose ``body`` was parsed into ``doc``, with their places.
 
     ``labels``: the entity labels kept (default: the named ones); ``lexicon``: a PLOVER lexicon other
-    than the packaged plover.json (``Lexicon.from_file``).
+    than the packaged plover.json (``Lexicon.from_file``); ``gazetteer``: places other than the
+    process's ``pipeline.geo.default_gazetteer()``.
     """
     labels = DEFAULT_LABELS if labels is None else frozenset(labels)
     text = doc_text(doc)
@@ -55,7 +60,8 @@ def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
             name=e["name"], label=e["label"], roles=list(e["roles"]),
             mentions=[Mention(text=text[m.start:m.end], start=m.start, end=m.end, field="body",
                               sentence=sent_of_char(m.start, text)) for m in e["mentions"]]))
-    return Extraction(entities=entities, events=events)
+    return add_places(Extraction(entities=entities, events=events), text, sents,
+                      find_dateline(text, article.dateline), gazetteer)
 
 
 def _sentence_lookup(sents: list[tuple[int, int]]) -> Callable[[int, str], str | None]:

@@ -25,7 +25,7 @@ from pipeline.extract.dates import normalize_date
 from pipeline.extract.entities import RawMention, doc_text, sentences
 from pipeline.extract.lexicon import Lexicon, default_lexicon
 from pipeline.extract.modality import modality, negated
-from pipeline.extract.records import Event, Span, Trigger
+from pipeline.records import Event, Span, Trigger
 
 _RELATIVE = frozenset({"who", "that", "which", "whom"})
 _TARGET_PREPS = ("against", "on", "to", "with", "toward", "towards", "over")

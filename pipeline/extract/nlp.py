@@ -16,9 +16,10 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from pipeline.config import DEFAULT_SPACY_MODEL
 from pipeline.extract import fastpipes
 
-DEFAULT_MODEL = "en_core_web_sm"
+DEFAULT_MODEL = DEFAULT_SPACY_MODEL  # the setting spacy_model's default, written once in pipeline.config
 PARAGRAPH_PIPE = "newsstream_paragraphs"
 # pipes the rules never read (present in some larger models)
 _UNUSED = ("textcat", "textcat_multilabel", "entity_linker", "spancat", "trainable_lemmatizer")
@@ -69,6 +70,9 @@ def load_nlp(model: str = DEFAULT_MODEL, *, fast: bool = True) -> Language:
 
     ``fast=False``: spaCy's own ``attribute_ruler`` and ``lemmatizer`` (for comparisons).
     """
+    from pipeline.geo import default_gazetteer
+
+    default_gazetteer()  # the places, loaded with the model: before a worker freezes its start-up objects
     return _load(model, fast)
 
 

@@ -3,19 +3,33 @@
 Namespace-agnostic: elements are matched by local name. HTML in summaries and content is
 turned into text. An item without a date is accepted (``published`` null); an item with a
 date that cannot be read is rejected (``bad_date``), like a JSON record.
+
+Hostile XML: documents are parsed with defusedxml, which refuses entity declarations and
+external references (billion laughs, quadratic blowup, XXE: ``file://`` or ``http://`` entities)
+before anything is expanded or fetched; such a feed is refused whole (``bad_feed``). A feed that
+is not quite well-formed (a stray ``&``, an HTML entity XML does not know, a tag left open) is
+read by feedparser's tolerant parser instead of being refused; feedparser drops entity
+declarations it does not consider safe, and is handed the bytes as a stream, never as a name
+it could open or fetch.
 """
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+
+from pipeline import reasons
 from pipeline.article import DEFAULT_MAX_BODY_BYTES, Article, normalize_published
 from pipeline.parsing.html import html_to_text, looks_like_html
-from pipeline.parsing.reader import Rejected, _build
+from pipeline.parsing.reader import _build
+from pipeline.records import Refusal
 
 _ITEMS = ("item", "entry")
 
@@ -93,12 +107,12 @@ def _authors(item: ET.Element) -> list[str]:
 
 
 def item_fields(item: ET.Element, *, origin: str, source: str | None,
-                language: str | None) -> dict[str, Any] | Rejected:
+                language: str | None) -> dict[str, Any] | Refusal:
     summary = _text_of(_first(item, "description", "summary"))
     content = _text_of(_first(item, "encoded", "content"))
     body = content or summary
     if not body:
-        return Rejected(origin, "empty_body", "the item has no description, summary or content")
+        return Refusal(origin, reasons.EMPTY_BODY, "the item has no description, summary or content")
     fields: dict[str, Any] = {"title": _text_of(_first(item, "title")), "body": body, "url": _link(item),
                               "source": source, "authors": _authors(item)}
     if content and summary and summary != content:
@@ -114,20 +128,24 @@ def item_fields(item: ET.Element, *, origin: str, source: str | None,
         try:
             fields["published"] = parse_feed_date(when)
         except ValueError:
-            return Rejected(origin, "bad_date", f"{_local(date.tag)} {when!r} is not a date")
+            return Refusal(origin, reasons.BAD_DATE, f"{_local(date.tag)} {when!r} is not a date")
     return fields
 
 
 def parse_feed(data: bytes, url: str, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               languages: Collection[str] = ()) -> Iterator[Article | Rejected]:
+               languages: Collection[str] = ()) -> Iterator[Article | Refusal]:
     """Articles from one fetched feed document; items are named ``URL item N`` in rejections."""
     try:
-        root = ET.fromstring(data)
+        root = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        yield Refusal(url, reasons.BAD_FEED, f"refused: the document declares XML entities or external references "
+                       f"({type(exc).__name__}); a feed needs neither")
+        return
     except ET.ParseError as exc:
-        yield Rejected(url, "bad_feed", f"not well-formed XML: {exc}")
+        yield from _tolerant(data, url, str(exc), max_body_bytes, {lang.lower() for lang in languages})
         return
     if _local(root.tag) not in ("rss", "feed", "RDF"):
-        yield Rejected(url, "bad_feed", f"not an RSS or Atom feed (root element <{_local(root.tag)}>)")
+        yield Refusal(url, reasons.BAD_FEED, f"not an RSS or Atom feed (root element <{_local(root.tag)}>)")
         return
     channel = _first(root, "channel")
     head = channel if channel is not None and _local(root.tag) == "rss" else root
@@ -141,7 +159,62 @@ def parse_feed(data: bytes, url: str, *, max_body_bytes: int = DEFAULT_MAX_BODY_
     for number, item in enumerate(items, start=1):
         origin = f"{url} item {number}"
         fields = item_fields(item, origin=origin, source=source, language=language)
-        if isinstance(fields, Rejected):
+        if isinstance(fields, Refusal):
             yield fields
         else:
             yield _build(fields, origin, max_body_bytes, {lang.lower() for lang in languages})
+
+
+def _html_text(value: str | None) -> str | None:
+    text = html_to_text(value) if value and looks_like_html(value) else (value or "")
+    return text.strip() or None
+
+
+def _tolerant(data: bytes, url: str, error: str, max_body_bytes: int,
+              languages: Collection[str]) -> Iterator[Article | Refusal]:
+    """A feed that is not well-formed XML, read by feedparser's lenient parser."""
+    import feedparser
+
+    parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=True)
+    entries = parsed.get("entries") or []
+    if not entries:
+        yield Refusal(url, reasons.BAD_FEED, f"not well-formed XML ({error}), and no feed item could be read from it")
+        return
+    feed = parsed.get("feed") or {}
+    source = _html_text(feed.get("title")) or (urlsplit(url).hostname or "").removeprefix("www.") or None
+    language = (feed.get("language") or "")[:2].lower() or None
+    for number, entry in enumerate(entries, start=1):
+        origin = f"{url} item {number}"
+        fields = _entry_fields(entry, origin=origin, source=source, language=language)
+        if isinstance(fields, Refusal):
+            yield fields
+        else:
+            yield _build(fields, origin, max_body_bytes, languages)
+
+
+def _entry_fields(entry: Any, *, origin: str, source: str | None, language: str | None) -> dict[str, Any] | Refusal:
+    summary = _html_text(entry.get("summary"))
+    contents = [c.get("value") for c in entry.get("content") or [] if c.get("value")]
+    content = _html_text(contents[0]) if contents else None
+    body = content or summary
+    if not body:
+        return Refusal(origin, reasons.EMPTY_BODY, "the item has no description, summary or content")
+    authors = [a.get("name", "").strip() for a in entry.get("authors") or [] if a.get("name", "").strip()]
+    title = " ".join((_html_text(entry.get("title")) or "").split()) or None
+    fields: dict[str, Any] = {"title": title, "body": body,
+                              "url": (entry.get("link") or "").strip() or None, "source": source,
+                              "authors": authors}
+    if content and summary and summary != content:
+        fields["lead"] = summary
+    tags = [t.get("term", "").strip() for t in entry.get("tags") or [] if t.get("term", "").strip()]
+    if tags:
+        fields["section"] = tags[0]
+    if language:
+        fields["language"] = language
+    when = (entry.get("published") or entry.get("updated") or "").strip()
+    if when:
+        try:
+            fields["published"] = parse_feed_date(when)
+        except ValueError:
+            return Refusal(origin, reasons.BAD_DATE, f"date {when!r} is not a date")
+    return fields

@@ -8,34 +8,22 @@ dateline, body``) and the generic contract keys. A user ``field_map``
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
-from pipeline.article import SCHEMA_VERSION, Article, normalize_published
+from pipeline import reasons
+from pipeline.article import FIELD_META, LIST_FIELDS, SCHEMA_VERSION, Article, normalize_published
 from pipeline.errors import ConfigError, InvalidArticle
 from pipeline.parsing.plaintext import split_authors
 
-# Our field <- their keys, first present (non-null) wins.
-DEFAULT_KEYS: dict[str, tuple[str, ...]] = {
-    "id": ("id",),
-    "title": ("title", "headline"),
-    "body": ("body", "maintext", "text", "content"),
-    "published": ("published", "date_publish", "date", "published_at", "pubDate"),
-    "section": ("section", "category"),
-    "authors": ("authors", "author"),
-    "source": ("source", "source_domain"),
-    "url": ("url", "link"),
-    "language": ("language", "lang"),
-    "lead": ("lead", "description"),
-    "dateline": ("dateline",),
-    "subheadings": ("subheadings",),
-    "captions": ("captions",),
-    "author_code": ("author_code",),
-}
-_LIST_FIELDS = {"authors", "subheadings", "captions"}
+# Our field <- their keys, first present (non-null) wins: the keys are listed with the fields (FIELD_META).
+DEFAULT_KEYS: dict[str, tuple[str, ...]] = {name: meta.keys for name, meta in FIELD_META.items()}
+_LIST_FIELDS = set(LIST_FIELDS)
 _REUTERS_DATE = re.compile(r"\d{1,2}-[A-Za-z]{3}-\d{4} \d{1,2}:\d{2}:\d{2}(?:\.\d+)?")
-_REUTERS_SIGNOFF = re.compile(r"\s*\breuter(s)?\b\s*[\x03]?\s*$", re.I)
+_REUTERS_SIGNOFF = re.compile(r"\breuters?\b[\s\x03]*$", re.I)  # no leading \s*: linear
 
 
 def check_field_map(field_map: dict[str, str] | None) -> dict[str, str]:
@@ -60,7 +48,7 @@ def _text(value: Any, field: str, key: str, origin: str) -> str:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value)
     raise InvalidArticle(f"{key!r} (for {field}) should be text, got {type(value).__name__}",
-                         code="invalid_field", origin=origin)
+                         code=reasons.INVALID_FIELD, origin=origin)
 
 
 def _list(value: Any, field: str, key: str, origin: str) -> list[str]:
@@ -68,7 +56,7 @@ def _list(value: Any, field: str, key: str, origin: str) -> list[str]:
         return split_authors(value) if field == "authors" else [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return [v.strip() for v in value if v.strip()]
-    raise InvalidArticle(f"{key!r} (for {field}) should be a list of strings", code="invalid_field",
+    raise InvalidArticle(f"{key!r} (for {field}) should be a list of strings", code=reasons.INVALID_FIELD,
                          origin=origin)
 
 
@@ -78,12 +66,13 @@ def _epoch(value: float, key: str, origin: str) -> str:
     try:
         return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
     except (OverflowError, OSError, ValueError):
-        raise InvalidArticle(f"{key!r}: {value} is not a Unix time", code="bad_date", origin=origin) from None
+        raise InvalidArticle(f"{key!r}: {value} is not a Unix time", code=reasons.BAD_DATE, origin=origin) from None
 
 
 def reflow_reuters(body: str) -> str:
     """Reuters bodies are hard-wrapped with indented paragraphs and end with 'Reuter'."""
-    body = _REUTERS_SIGNOFF.sub("", body)
+    if signoff := _REUTERS_SIGNOFF.search(body):
+        body = body[: signoff.start()]
     paragraphs = re.split(r"\n(?:[ \t]+|\s*\n)", body)
     return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
 
@@ -95,13 +84,13 @@ def from_record(record: Any, *, origin: str, field_map: dict[str, str] | None = 
     ``bad_schema_version`` or ``invalid_field``.
     """
     if not isinstance(record, dict):
-        raise InvalidArticle(f"expected a JSON object, got {type(record).__name__}", code="bad_shape",
+        raise InvalidArticle(f"expected a JSON object, got {type(record).__name__}", code=reasons.BAD_SHAPE,
                              origin=origin)
     field_map = check_field_map(field_map)
     version = record.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise InvalidArticle(f"unknown schema_version {version!r} (this reader knows {SCHEMA_VERSION})",
-                             code="bad_schema_version", origin=origin)
+                             code=reasons.BAD_SCHEMA_VERSION, origin=origin)
     fields: dict[str, Any] = {}
     for field in Article.model_fields:
         key, value = _pick(record, field, field_map)
@@ -117,7 +106,12 @@ def from_record(record: Any, *, origin: str, field_map: dict[str, str] | None = 
                 fields[field] = text
     if "body" not in fields:
         wanted = field_map.get("body") or "body|maintext|text|content"
-        raise InvalidArticle(f"missing body (no {wanted!r} key)", code="missing_body", origin=origin)
+        raise InvalidArticle(f"missing body (no {wanted!r} key)", code=reasons.MISSING_BODY, origin=origin)
+    if not fields.get("source") and fields.get("url"):  # as news-please does: the URL's domain
+        with contextlib.suppress(ValueError):
+            host = urlsplit(fields["url"].strip()).hostname
+            if host:
+                fields["source"] = host.removeprefix("www.")
     if "newid" in record and "id" not in field_map and "id" not in record:  # Reuters-21578
         fields["id"] = f"reuters-{record['newid']}"
         fields["body"] = reflow_reuters(fields["body"])
@@ -129,7 +123,6 @@ def from_record(record: Any, *, origin: str, field_map: dict[str, str] | None = 
     if "published" in fields:
         try:
             fields["published"] = normalize_published(fields["published"])
-        except ValueError:
-            raise InvalidArticle(f"unparseable date {fields['published']!r}", code="bad_date",
-                                 origin=origin) from None
+        except ValueError as exc:
+            raise InvalidArticle(str(exc), code=reasons.BAD_DATE, origin=origin) from None
     return fields

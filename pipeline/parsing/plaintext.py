@@ -4,7 +4,7 @@
 
      date 2023-07-03 Home page politics        <- header: date and section breadcrumb
     From: Jane Doe and John Roe               <- byline (optional; "By:" works too)
-    Title: ...                                <- optional header line; no title otherwise
+    Title: ...                                <- optional header line; else the lead's first sentence
     Lead paragraph.                           <- the first paragraph after the byline
     MINSK – First paragraph with a dateline.
     A subheading on its own
@@ -22,22 +22,24 @@ import re
 from datetime import date
 from typing import Any
 
+from pipeline import reasons
+from pipeline.article import article_id
 from pipeline.errors import InvalidArticle
 
 _HEADER = re.compile(r"date\b:?\s*(?P<date>\S*\d\S*)\s*(?P<crumb>.*)", re.I)
 _HEADER_FIELD = re.compile(r"(?P<key>from|by|title|headline)\s*:\s*(?P<value>.*)", re.I)
-_BREADCRUMB_SEP = re.compile(r"\s*(?:>|›|»|/|\||·)\s*")
+_BREADCRUMB_SEP = re.compile(r"[>›»/|·]")  # no \s* around it: split stays linear; parts are stripped
 _NAV_PREFIX = re.compile(r"^(?:home\s*page|homepage|home|start\s*page|front\s*page|startseite)\b\s*", re.I)
-_AUTHOR_SEP = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
+_AUTHOR_SEP = re.compile(r",|;|&|\band\b")  # parts are stripped
 # City in capitals (optionally ", Feb 26" or "(Reuters)") then an en/em dash, "--", or " - ".
 _DATELINE = re.compile(
-    r"(?P<city>[^\W\d_][\w.'’\- ]{1,40}?)(?:\s*\([^)\n]{1,30}\))?(?:,[^–—\n]{1,30}?)?"
-    r"(?:\s*[–—]\s*|\s+--?\s+)"
+    r"(?P<city>[^\W\d_][\w.'’\- ]{1,40}?)(?:\s{0,8}\([^)\n]{1,30}\))?(?:,[^–—\n]{1,30}?)?"
+    r"(?:\s{0,8}[–—]|\s{1,8}--?\s)"  # bounded runs of spaces: a long one cannot make it backtrack
 )
 _CREDIT = re.compile(
     r"(?:©\s*\S.{0,60}|\(?\b(?:photos?|pictures?|image|foto|credit)\s*:\s*[^()\n]{1,60}\)?)$", re.I
 )
-_AUTHOR_CODE = re.compile(r"\s*\((?P<code>[a-z]{2,8}(?:\s*[/,]\s*[A-Za-z]{2,8})*)\)$")
+_AUTHOR_CODE = re.compile(r"\((?P<code>[a-z]{2,8}(?:\s*[/,]\s*[A-Za-z]{2,8})*)\)$")  # no leading \s*: linear
 _CLOSING = ".!?:;,…"
 _QUOTES = "\"'’”»)]›"
 _MAX_SUBHEADING_WORDS = 15
@@ -67,7 +69,7 @@ def _paragraphs(text: str) -> list[tuple[int, str]]:
 
 def parse_section(breadcrumb: str) -> str | None:
     """The meaningful end of a breadcrumb: "Home page politics" -> "politics", "News > World" -> "World"."""
-    parts = [p for p in _BREADCRUMB_SEP.split(breadcrumb.strip()) if p]
+    parts = [p.strip() for p in _BREADCRUMB_SEP.split(breadcrumb) if p.strip()]
     if not parts:
         return None
     section = _NAV_PREFIX.sub("", parts[-1]).strip()
@@ -75,7 +77,7 @@ def parse_section(breadcrumb: str) -> str | None:
 
 
 def split_authors(value: str) -> list[str]:
-    return [a for a in (p.strip(" .") for p in _AUTHOR_SEP.split(value)) if a]
+    return [a for a in (p.strip().strip(" .").strip() for p in _AUTHOR_SEP.split(value)) if a]
 
 
 def find_dateline(paragraph: str) -> str | None:
@@ -101,22 +103,37 @@ def is_subheading(paragraph: str) -> bool:
 
 def _header(paragraphs: list[tuple[int, str]], origin: str) -> tuple[str, str, int]:
     if not paragraphs:
-        raise InvalidArticle("empty file: no 'date YYYY-MM-DD section' header", code="missing_date",
+        raise InvalidArticle("empty file: no 'date YYYY-MM-DD section' header", code=reasons.MISSING_DATE,
                              origin=f"{origin}:1")
     line_no, first = paragraphs[0]
     match = _HEADER.match(first)
     if not match:
         raise InvalidArticle(f"first line {first[:60]!r} is not a 'date YYYY-MM-DD section' header",
-                             code="missing_date", origin=f"{origin}:{line_no}")
+                             code=reasons.MISSING_DATE, origin=f"{origin}:{line_no}")
     raw = match.group("date")
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             raise ValueError(raw)
         published = date.fromisoformat(raw).isoformat()
     except ValueError:
-        raise InvalidArticle(f"date {raw!r} is not a YYYY-MM-DD date", code="bad_date",
+        raise InvalidArticle(f"date {raw!r} is not a YYYY-MM-DD date", code=reasons.BAD_DATE,
                              origin=f"{origin}:{line_no}") from None
     return published, match.group("crumb"), line_no
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”»]?\s+(?=[\"'‘“„«(]?[A-Z0-9À-Þ])")
+_MAX_TITLE = 150
+
+
+def seed_title(fields: dict[str, Any]) -> str | None:
+    """A title for a seed-format text without a ``Title:`` line: the first sentence of its lead (else
+    of its body), without a closing full stop, cut at a word near 150 characters."""
+    text = fields.get("lead") or (fields.get("body") or "").split("\n\n", 1)[0]
+    sentence = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
+    if len(sentence) > _MAX_TITLE:
+        sentence = sentence[:_MAX_TITLE].rsplit(" ", 1)[0].rstrip(",;:–—- ") + "…"
+    sentence = sentence.removesuffix(".").strip()
+    return sentence or None
 
 
 def parse_plaintext(text: str, *, origin: str) -> dict[str, Any]:
@@ -156,7 +173,10 @@ def parse_plaintext(text: str, *, origin: str) -> dict[str, Any]:
             fields["subheadings"].append(paragraph)
         body.append(paragraph)
     if not body:
-        raise InvalidArticle("no text after the header and byline", code="empty_body",
+        raise InvalidArticle("no text after the header and byline", code=reasons.EMPTY_BODY,
                              origin=f"{origin}:{paragraphs[-1][0]}")
     fields["body"] = "\n\n".join(body)
+    if not fields.get("title"):  # no Title: line: titled by its lead, with the id it had untitled
+        fields["id"] = article_id(url=None, source=None, title=None, body=fields["body"])
+        fields["title"] = seed_title(fields)
     return fields

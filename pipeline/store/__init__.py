@@ -2,5 +2,5 @@
 
     from pipeline.store.db import make_engine, upgrade
     from pipeline.store.writer import Position, write_batch
-    from pipeline.store.queries import summary, get_article, resolve_entity
+    from pipeline.store.query.overview import summary, get_article, resolve_entity
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +18,25 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-import pipeline
-from pipeline.errors import ConfigError, DatabaseUnavailable
+from pipeline.errors import ConfigError, DatabaseUnavailable, NewsstreamError
+from pipeline.store import pgerrors
 
-MIGRATIONS = Path(pipeline.__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(str(resources.files("migrations")))  # a package of its own, shipped in the wheel
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 IMMEDIATE = "newsstream_sqlite_immediate"  # execution option: BEGIN IMMEDIATE on SQLite (writers)
 
 
 class SchemaMissing(DatabaseUnavailable):
-    """The tables are not there (yet): run ``newsstream db upgrade``."""
+    """The tables are not there (yet), or the schema is behind the code: run ``newsstream db upgrade``."""
+
+
+class DatabaseFailed(NewsstreamError):
+    """An error the database reports that is neither an outage nor the data's fault (a wrong password...)."""
+
+
+class RefusedByDatabase(NewsstreamError):
+    """The database refused the data (a value too large for an index, too long for its column...):
+    the item's fault, never an outage; the writer finds the item and refuses it alone."""
 
 
 def safe_url(url: str) -> str:
@@ -37,12 +47,24 @@ def safe_url(url: str) -> str:
         return url.rsplit("@", 1)[-1]
 
 
+def url_hint(url: str) -> str:
+    """What to write instead of ``url`` when it is not a URL: a file path becomes a SQLite URL."""
+    if "://" in url or not url.strip():
+        return "a URL is DIALECT://..., e.g. sqlite:///newsstream.db or postgresql+psycopg://user@host/db"
+    return f"for a SQLite file write sqlite:///{url.strip()} (sqlite:/// and then the path)"
+
+
+def invalid_url(url: str, exc: Exception) -> ConfigError:
+    """The error for a database URL SQLAlchemy cannot parse, with a hint at the right form."""
+    return ConfigError(f"invalid database URL {safe_url(url)!r}: {exc}; {url_hint(url)}")
+
+
 def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:
     """An engine for ``url``: SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL pre-ping."""
     try:
         parsed = make_url(url)
     except sa_exc.ArgumentError as exc:
-        raise ConfigError(f"invalid database URL {safe_url(url)!r}: {exc}") from None
+        raise invalid_url(url, exc) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
@@ -76,7 +98,8 @@ def _sqlite_events(engine: Engine, *, foreign_keys: bool, memory: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-_MISSING = re.compile(r"no such table|UndefinedTable|relation .* does not exist", re.I)
+_MISSING = re.compile(r"no such table|no such column|UndefinedTable|UndefinedColumn|relation .* does not exist"
+                      r"|column .* does not exist", re.I)
 
 
 def _reason(exc: sa_exc.DBAPIError, url: str) -> str:
@@ -86,23 +109,38 @@ def _reason(exc: sa_exc.DBAPIError, url: str) -> str:
     return reason.replace(str(password), "***") if password else reason
 
 
+def _schema_missing(url: str, reason: str) -> SchemaMissing:
+    """"schema at 0003, this version needs 0004" when the database is behind, else "no schema"."""
+    try:
+        rev, want = current(url), head()
+    except Exception:  # the message is what matters here
+        rev, want = None, None
+    if rev and want and rev != want:
+        return SchemaMissing(f"database {safe_url(url)}: schema at {rev}, this version needs {want}: "
+                             "run `newsstream db upgrade`")
+    return SchemaMissing(f"database {safe_url(url)} has no newsstream schema ({reason}): "
+                         "run `newsstream db upgrade`")
+
+
 @contextmanager
 def translate_errors(url: str) -> Iterator[None]:
-    """Turn 'cannot reach the database' errors into DatabaseUnavailable (retriable)."""
+    """Database errors into ours: a missing schema -> SchemaMissing; "unavailable" (the one list in
+    ``pgerrors``) -> DatabaseUnavailable (retriable); data the database refuses -> RefusedByDatabase."""
     try:
         yield
-    except (sa_exc.OperationalError, sa_exc.ProgrammingError, sa_exc.InterfaceError) as exc:
-        reason = _reason(exc, url)
-        if _MISSING.search(reason) or _MISSING.search(type(exc.orig).__name__):
-            raise SchemaMissing(f"database {safe_url(url)} has no newsstream schema ({reason}): "
-                                "run `newsstream db upgrade`") from None
-        if isinstance(exc, sa_exc.ProgrammingError) and not exc.connection_invalidated:
-            raise
-        raise DatabaseUnavailable(f"database {safe_url(url)} is unavailable: {reason}") from None
     except sa_exc.DBAPIError as exc:
-        if exc.connection_invalidated:
-            reason = _reason(exc, url)
-            raise DatabaseUnavailable(f"lost the connection to {safe_url(url)}: {reason}") from None
+        reason = _reason(exc, url)
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.ProgrammingError | sa_exc.InterfaceError) and (
+                _MISSING.search(reason) or _MISSING.search(type(exc.orig).__name__)):
+            raise _schema_missing(url, reason) from None
+        if pgerrors.is_unavailable(exc):
+            if exc.connection_invalidated and not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+                raise DatabaseUnavailable(f"lost the connection to {safe_url(url)}: {reason}") from None
+            raise DatabaseUnavailable(f"database {safe_url(url)} is unavailable: {reason}") from None
+        if pgerrors.is_item_error(pgerrors.sqlstate(exc)):
+            raise RefusedByDatabase(reason) from exc
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):  # e.g. a wrong password
+            raise DatabaseFailed(f"database {safe_url(url)} refused: {reason}") from None
         raise
 
 

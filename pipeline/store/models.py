@@ -48,6 +48,9 @@ class ArticleRow(Base):
     subheadings: Mapped[list[str]] = mapped_column(sa.JSON)
     captions: Mapped[list[str]] = mapped_column(sa.JSON)
     author_code: Mapped[str | None] = mapped_column(sa.Text)
+    country: Mapped[str | None] = mapped_column(sa.String(2), index=True)  # 0005: where its news happens
+    story_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # 0006: its story (stories.id)
+    main_event_seq: Mapped[int | None] = mapped_column(sa.Integer)  # 0006: its main event (events.seq)
     extractor_version: Mapped[str] = mapped_column(sa.Text)
     content_hash: Mapped[str] = mapped_column(sa.String(64))  # article + extraction: skip identical rewrites
     kafka_topic: Mapped[str | None] = mapped_column(sa.Text)
@@ -130,6 +133,8 @@ class EventRow(Base):
     modality: Mapped[str] = mapped_column(sa.Text)
     source_text: Mapped[str | None] = mapped_column(sa.Text)
     sentence: Mapped[str] = mapped_column(sa.Text)
+    country: Mapped[str | None] = mapped_column(sa.String(2), index=True)  # 0005: ISO 3166 alpha-2
+    story_event_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # 0006: story_events.id
 
 
 class ArticleEntityRow(Base):
@@ -163,6 +168,87 @@ class EntityStatsRow(Base):
     articles: Mapped[int] = mapped_column(sa.Integer)
 
 
+class PlaceRow(Base):
+    """A gazetteer place some article named (0005): ``key`` is ``gn:<geonameid>``, else ``iso:<code>``/``name:...``."""
+
+    __tablename__ = "places"
+    __table_args__ = (sa.Index(None, "country", "kind"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.Text, unique=True)
+    geonameid: Mapped[int | None] = mapped_column(sa.Integer)
+    name: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[str] = mapped_column(sa.Text)  # country | admin1 | city | continent
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    admin1: Mapped[str | None] = mapped_column(sa.Text)
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+
+
+class ArticlePlaceRow(Base):
+    """Where an article's entity is (0005): one row per (article, entity) whose geo resolved."""
+
+    __tablename__ = "article_places"
+    __table_args__ = (sa.Index(None, "place_id", "article_id"),)
+
+    article_id: Mapped[str] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    place_id: Mapped[int] = mapped_column(sa.ForeignKey("places.id"))
+    mentions: Mapped[int] = mapped_column(sa.Integer)
+
+
+
+class StoryRow(Base):
+    """A story (0006): the articles of every source about one real-world event; see pipeline.stories."""
+
+    __tablename__ = "stories"
+    # a merged story's id is never given to another
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012  (SQLAlchemy's own declarative attribute)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    first_published: Mapped[str | None] = mapped_column(sa.Text)  # its first article's: the merge rule's key
+    first_seen: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    last_seen: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    article_count: Mapped[int] = mapped_column(sa.Integer, index=True)
+    source_count: Mapped[int] = mapped_column(sa.Integer)
+    headline_article_id: Mapped[str] = mapped_column(sa.String(200))  # its first (published, id) article
+    main_event_id: Mapped[int | None] = mapped_column(sa.Integer)  # story_events.id
+    top_entities: Mapped[list[dict[str, object]]] = mapped_column(sa.JSON)
+    country: Mapped[str | None] = mapped_column(sa.String(2), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now(),
+                                                 index=True)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class StoryMergeRow(Base):
+    """A story merged into another (0006): ``old_id`` resolves to ``new_id`` (kept pointing at the survivor)."""
+
+    __tablename__ = "story_merges"
+
+    old_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    new_id: Mapped[int] = mapped_column(sa.Integer, index=True)
+    article_id: Mapped[str | None] = mapped_column(sa.String(200))  # the article that joined them
+    merged_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class StoryEventRow(Base):
+    """One event of a story however many articles report it (0006): same type, actor, target, within days."""
+
+    __tablename__ = "story_events"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(sa.ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(sa.Text)
+    actor_id: Mapped[int | None] = mapped_column(sa.Integer)
+    target_id: Mapped[int | None] = mapped_column(sa.Integer)
+    location_id: Mapped[int | None] = mapped_column(sa.Integer)
+    first_date: Mapped[date | None] = mapped_column(sa.Date)
+    last_date: Mapped[date | None] = mapped_column(sa.Date)
+    mentions: Mapped[int] = mapped_column(sa.Integer)
+    articles: Mapped[int] = mapped_column(sa.Integer)
+    sources: Mapped[int] = mapped_column(sa.Integer)
+
+
 metadata = Base.metadata
 articles = cast(sa.Table, ArticleRow.__table__)
 entities = cast(sa.Table, EntityRow.__table__)
@@ -171,6 +257,11 @@ mentions = cast(sa.Table, MentionRow.__table__)
 events = cast(sa.Table, EventRow.__table__)
 article_entities = cast(sa.Table, ArticleEntityRow.__table__)
 entity_stats = cast(sa.Table, EntityStatsRow.__table__)
+places = cast(sa.Table, PlaceRow.__table__)
+article_places = cast(sa.Table, ArticlePlaceRow.__table__)
+stories = cast(sa.Table, StoryRow.__table__)
+story_merges = cast(sa.Table, StoryMergeRow.__table__)
+story_events = cast(sa.Table, StoryEventRow.__table__)
 
 # Analyst views (created by migration 0002; not part of ``metadata``).
 VIEWS = ("event_view", "entity_daily_mentions")

@@ -6,18 +6,21 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from pipeline.article import Article
-from pipeline.extract.records import Event, Extraction
+from pipeline.records import Event, Extraction
 from pipeline.store.models import MODALITIES
 
 MAX_INT = 2**31 - 1  # INTEGER columns
 _QUOTES = " \t\r\n\"'“”‘’«»()[]{},;:"
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$", re.I)
 TEXT_FIELDS = ("body", "title", "lead", "dateline")  # fields whose text the article carries
+# Largest value (UTF-8 bytes, all columns of the index together) stored in an indexed text column.
+# PostgreSQL's btree refuses an index row over 2704 bytes (ProgramLimitExceeded); this leaves room
+# for the row header, and SQLite gets the same rule so that both databases store the same articles.
+MAX_INDEXED_BYTES = 2000
 
 
 def clean_name(text: str) -> str:
@@ -40,6 +43,20 @@ def parse_date(text: str | None) -> date | None:
     return date.fromisoformat(text)
 
 
+def plain(value: Any) -> Any:
+    """A record as plain dicts and lists: what ``dataclasses.asdict`` gives, without its deep copy of
+    every leaf (the records hold only str, int, float, bool and None; measured: asdict was a quarter
+    of a batch's write time)."""
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: plain(getattr(value, name)) for name in fields}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -55,9 +72,23 @@ def _offsets_ok(start: Any, end: Any) -> bool:
     return isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= MAX_INT
 
 
+def _too_large(what: str, value: str | None) -> str | None:
+    """Why ``value`` cannot go into an indexed column (None: it can)."""
+    if not isinstance(value, str):
+        return None
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size <= MAX_INDEXED_BYTES:
+        return None
+    return (f"{what} is {len(value):,} characters ({size:,} bytes), over the {MAX_INDEXED_BYTES:,}-byte "
+            "limit of an indexed column")
+
+
 def _event_problem(i: int, ev: Event) -> str | None:
     if not isinstance(ev.type, str) or not ev.type.strip():
         return f"event {i}: empty type"
+    why = _too_large(f"event {i}: type", ev.type)
+    if why:
+        return why
     if not _offsets_ok(ev.trigger.start, ev.trigger.end):
         return f"event {i}: bad trigger offsets {ev.trigger.start}..{ev.trigger.end}"
     if ev.modality not in MODALITIES:
@@ -76,11 +107,20 @@ def problem(article: Any, extraction: Any) -> str | None:
     if not isinstance(extraction, Extraction):
         return f"expected an Extraction, got {type(extraction).__name__}"
     texts = {f: getattr(article, f) for f in TEXT_FIELDS}
+    why = _too_large("source", article.source)
+    if why:
+        return why
     for i, ent in enumerate(extraction.entities):
         if not isinstance(ent.name, str) or not clean_name(ent.name) or not alias_key(ent.name):
             return f"entity {i}: empty name"
         if not isinstance(ent.label, str) or not ent.label.strip():
             return f"entity {ent.name!r}: empty label"
+        why = _too_large(f"entity {i}: name", clean_name(ent.name) + ent.label)
+        for m in ent.mentions:
+            why = why or _too_large(f"entity {i}: alias", alias_key(m.text) + ent.label
+                                    if isinstance(m.text, str) else None)
+        if why:
+            return why
         for m in ent.mentions:
             if not _offsets_ok(m.start, m.end):
                 return f"entity {ent.name!r}: bad mention offsets {m.start}..{m.end}"
@@ -94,14 +134,14 @@ def problem(article: Any, extraction: Any) -> str | None:
         why = _event_problem(i, ev)
         if why:
             return why
-    if any("\x00" in s for s in _strings([article.model_dump(), asdict(extraction)])):
+    if any("\x00" in s for s in _strings([article.model_dump(), plain(extraction)])):
         return "text contains NUL characters"
     return None
 
 
 def content_hash(article: Article, extraction: Extraction, extractor_version: str) -> str:
     """Identical article + extraction + extractor version -> identical hash (rewrite is skipped)."""
-    payload = {"article": article.model_dump(), "extraction": asdict(extraction),
+    payload = {"article": article.model_dump(), "extraction": plain(extraction),
                "version": extractor_version}
     data = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -8,13 +8,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from pipeline.article import Article
+from pipeline.article import STORED_FIELDS, Article
 from pipeline.store.db import translate_errors
 from pipeline.store.models import articles
 from pipeline.store.writer import Position
 
-ARTICLE_FIELDS = ("id", "title", "body", "published", "section", "authors", "source", "url", "language",
-                  "dateline", "lead", "subheadings", "captions", "author_code")
+ARTICLE_FIELDS = STORED_FIELDS  # the Article fields with a column of their own (pipeline.article.FIELD_META)
 
 
 def _where(since: date | None, source: str | None, not_version: str | None) -> list[sa.ColumnElement[bool]]:

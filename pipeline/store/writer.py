@@ -6,8 +6,9 @@
 * Entities are upserted by (name, label); an entity whose name is already a known alias
   of an entity with the same label ("Lukashenko" -> "Alexander Lukashenko") maps to it.
   Every mention's surface form and the canonical name become aliases (first writer wins).
-* An item that cannot be stored (bad offsets, unknown modality, NUL characters...) is not
-  written and is returned in ``WriteStats.rejected``; the rest of the batch is written.
+* An item that cannot be stored (bad offsets, unknown modality, NUL characters, a value too large
+  for an index...) is not written and is returned in ``WriteStats.rejected``; the rest of the
+  batch is written. Data the database itself refuses is found by halving the batch.
   The same article twice in one batch: the later item wins.
 * The counts derived from the mentions stay exact in the same transaction: the written
   articles' ``article_entities`` rows are replaced, and ``entity_stats`` changes by the
@@ -26,12 +27,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from pipeline.article import Article
+from pipeline import reasons
+from pipeline.article import STORED_FIELDS, Article
 from pipeline.errors import ConfigError
-from pipeline.extract.records import Extraction, Span
-from pipeline.records import Position
+from pipeline.records import Extraction, Position, Refusal, Span
 from pipeline.store.counts import fill_article_entities
-from pipeline.store.db import IMMEDIATE, translate_errors
+from pipeline.store.db import IMMEDIATE, RefusedByDatabase, translate_errors
 from pipeline.store.models import (
     article_entities,
     articles,
@@ -42,17 +43,11 @@ from pipeline.store.models import (
     mentions,
 )
 from pipeline.store.normalize import alias_key, clean_name, content_hash, parse_date, problem
+from pipeline.store.places import write_places
+from pipeline.store.stories import StoryStats, assign_stories
 
 log = logging.getLogger(__name__)
 CHUNK = 500  # bound parameters per IN (...) list
-
-
-@dataclass(frozen=True)
-class Rejected:
-    index: int  # the item's position in the batch
-    article_id: str | None
-    reason: str
-    position: Position | None
 
 
 @dataclass
@@ -62,7 +57,8 @@ class WriteStats:
     entities_new: int = 0
     mentions: int = 0
     events: int = 0
-    rejected: list[Rejected] = field(default_factory=list)
+    rejected: list[Refusal] = field(default_factory=list)  # code store_rejected, index set
+    stories: StoryStats = field(default_factory=StoryStats)  # story assignment (pipeline.store.stories)
 
 
 @dataclass
@@ -75,6 +71,13 @@ class _Item:
     entity_ids: list[int] = field(default_factory=list)  # one per extraction entity, once resolved
 
 
+def _refusal(index: int, article_id: str | None, why: str, position: Position | None) -> Refusal:
+    """An item of the batch that is not stored, named by its position, else its article, else its index."""
+    origin = position.origin if isinstance(position, Position) else (
+        f"article {article_id}" if article_id else f"batch item {index}")
+    return Refusal(origin, reasons.STORE_REJECTED, why, index=index, article_id=article_id, position=position)
+
+
 def write_batch(engine: Engine, items: Sequence[tuple[Article, Extraction, Position | None]], *,
                 extractor_version: str) -> WriteStats:
     """Write a batch in ONE transaction; see the module docstring for the rules."""
@@ -84,24 +87,46 @@ def write_batch(engine: Engine, items: Sequence[tuple[Article, Extraction, Posit
         try:
             article, extraction, position = item
         except (TypeError, ValueError):
-            stats.rejected.append(Rejected(i, None, "expected (article, extraction, position)", None))
+            stats.rejected.append(_refusal(i, None, "expected (article, extraction, position)", None))
             continue
         why = problem(article, extraction)
         if why:
             art_id = getattr(article, "id", None)
-            stats.rejected.append(Rejected(i, art_id, why, position))
+            stats.rejected.append(_refusal(i, art_id, why, position))
             log.warning("article not stored: %s", why, extra={"article_id": art_id, "position": position})
             continue
         latest.pop(article.id, None)  # the later copy wins (and keeps batch order)
         latest[article.id] = _Item(i, article, extraction, position,
                                    content_hash(article, extraction, extractor_version))
-    if not latest:
-        return stats
-    with translate_errors(str(engine.url)), engine.connect() as conn:
-        conn.execution_options(**{IMMEDIATE: True})
-        with conn.begin():
-            _write(conn, list(latest.values()), stats, extractor_version)
+    if latest:
+        _transaction(engine, list(latest.values()), stats, extractor_version)
     return stats
+
+
+def _transaction(engine: Engine, items: list[_Item], stats: WriteStats, version: str) -> None:
+    """Write ``items`` in one transaction. When the database refuses an item's data (a value over an
+    index's size limit...), halve the batch until that item is alone: it is refused with the
+    database's reason, every other item is written (each part in its own transaction)."""
+    done = WriteStats()
+    try:
+        with translate_errors(str(engine.url)), engine.connect() as conn:
+            conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                _write(conn, items, done, version)
+    except RefusedByDatabase as exc:
+        if len(items) > 1:
+            half = len(items) // 2
+            _transaction(engine, items[:half], stats, version)
+            _transaction(engine, items[half:], stats, version)
+            return
+        it = items[0]
+        why = f"refused by the database: {exc.reason}"
+        stats.rejected.append(_refusal(it.index, it.article.id, why, it.position))
+        log.warning("article not stored: %s", why, extra={"article_id": it.article.id, "position": it.position})
+        return
+    for name in ("articles", "unchanged", "entities_new", "mentions", "events"):
+        setattr(stats, name, getattr(stats, name) + getattr(done, name))
+    stats.stories.add(done.stories)
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
@@ -143,6 +168,8 @@ def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str
     if event_rows:
         conn.execute(events.insert(), event_rows)
     _update_counts(conn, todo)
+    write_places(conn, lambda t: _insert(conn, t), [it.article.id for it in todo], _place_links(todo), _chunks)
+    assign_stories(conn, [it.article.id for it in todo], stats.stories)  # in batch (arrival) order
     stats.articles += len(todo)
     stats.mentions += len(mention_rows)
     stats.events += len(event_rows)
@@ -198,11 +225,9 @@ def _upsert_articles(conn: Connection, items: list[_Item], version: str, now: da
     for it in sorted(items, key=lambda x: x.article.id):  # one lock order for every writer
         a, pos = it.article, it.position
         rows.append({
-            "id": a.id, "title": a.title, "body": a.body, "published": a.published,
-            "published_date": a.published_date, "section": a.section, "authors": a.authors,
-            "source": a.source, "url": a.url, "language": a.language, "dateline": a.dateline,
-            "lead": a.lead, "subheadings": a.subheadings, "captions": a.captions,
-            "author_code": a.author_code, "extractor_version": version, "content_hash": it.hash,
+            **{name: getattr(a, name) for name in STORED_FIELDS},  # the article's own fields, one column each
+            "published_date": a.published_date, "country": getattr(it.extraction, "country", None),
+            "extractor_version": version, "content_hash": it.hash,
             "kafka_topic": pos.topic if pos else None, "kafka_partition": pos.partition if pos else None,
             "kafka_offset": pos.offset if pos else None, "created_at": now, "updated_at": now,
         })
@@ -278,6 +303,15 @@ def _event_rows(it: _Item, eids: list[int]) -> list[dict[str, Any]]:
             **span("actor", ev.actor), **span("target", ev.target), **span("location", ev.location),
             "date": parse_date(ev.date), "date_text": ev.date_text, "negated": bool(ev.negated),
             "modality": ev.modality, "source_text": ev.source.text if ev.source else None,
-            "sentence": ev.sentence or "",
+            "sentence": ev.sentence or "", "country": getattr(ev, "country", None),
         })
     return rows
+
+
+def _place_links(items: list[_Item]) -> Iterable[tuple[str, int, Any, int]]:
+    """(article, entity id, place, mentions) for every entity whose geo resolved."""
+    for it in items:
+        for ent, eid in zip(it.extraction.entities, it.entity_ids, strict=True):
+            geo = getattr(ent, "geo", None)
+            if geo is not None:
+                yield it.article.id, eid, geo, len(ent.mentions)

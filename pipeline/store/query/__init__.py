@@ -13,10 +13,18 @@
   on SQLite. Both fold ASCII letters; other letters fold only where PostgreSQL's locale does.
 """
 
-from pipeline.store.query.articles import search_articles
-from pipeline.store.query.entities import cooccurrence, entity_profile, timeline, top_entities
-from pipeline.store.query.events import search_events
+from pipeline.store.query.articles import (
+    AmbiguousArticle,
+    UnknownArticle,
+    abbreviations,
+    article_detail,
+    search_articles,
+)
+from pipeline.store.query.entities import cooccurrence, entity_profile, timeline, top_entities, undated
+from pipeline.store.query.events import event_types, search_events
 from pipeline.store.query.filters import Period, UnknownEntity, resolve_names
+from pipeline.store.query.places import to_geojson, top_places
 
-__all__ = ["Period", "UnknownEntity", "cooccurrence", "entity_profile", "resolve_names", "search_articles",
-           "search_events", "timeline", "top_entities"]
+__all__ = ["AmbiguousArticle", "Period", "UnknownArticle", "UnknownEntity", "abbreviations", "article_detail",
+           "cooccurrence", "entity_profile", "event_types", "resolve_names", "search_articles", "search_events",
+           "timeline", "to_geojson", "top_entities", "top_places", "undated"]

@@ -98,6 +98,16 @@ def _timeline(conn: sa.Connection, ids: list[int], period: Period) -> list[dict[
     return _rows(conn, q)
 
 
+def _undated(conn: sa.Connection, ids: list[int]) -> dict[str, int]:
+    """Mentions of ``ids`` in articles without a publication date, which no timeline day holds."""
+    ae = article_entities.c
+    per_article = (sa.select(ae.article_id, _total(ae.mentions).label("n"))
+                   .where(ae.entity_id.in_(ids), ae.published_date.is_(None))
+                   .group_by(ae.article_id).subquery("u"))
+    row = conn.execute(sa.select(_total(per_article.c.n), sa.func.count()).select_from(per_article)).one()
+    return {"mentions": int(row[0] or 0), "articles": int(row[1] or 0)}
+
+
 def _cooccurring(conn: sa.Connection, ids: list[int], period: Period, top: int,
                  label: str | None = None) -> list[dict[str, Any]]:
     ae = article_entities.c
@@ -118,11 +128,21 @@ def timeline(engine: Engine, name: str, *, label: str | None = None,
              period: Period = ANY_TIME) -> list[dict[str, Any]]:
     """Mentions of NAME per publication day: ``{"day", "mentions", "articles"}``, oldest first.
 
-    Days without a mention are left out, and so are articles without a publication date.
+    Days without a mention are left out, and so are articles without a publication date
+    (:func:`undated` counts those).
     """
     with translate_errors(str(engine.url)), engine.connect() as conn:
         ids = [e["id"] for e in resolve_names(conn, name, label)]
         return _timeline(conn, ids, period)
+
+
+def undated(engine: Engine, name: str, *, label: str | None = None) -> dict[str, int]:
+    """NAME's mentions in articles without a publication date: ``{"mentions", "articles"}``.
+
+    They are in no timeline day and in no period, but in the all-time totals of ``top_entities``.
+    """
+    with translate_errors(str(engine.url)), engine.connect() as conn:
+        return _undated(conn, [e["id"] for e in resolve_names(conn, name, label)])
 
 
 def cooccurrence(engine: Engine, name: str, *, label: str | None = None, period: Period = ANY_TIME,
@@ -142,8 +162,10 @@ def entity_profile(engine: Engine, name: str, *, label: str | None = None, perio
     """Everything about NAME: the entities it names, their aliases, timeline, company and events.
 
     ``{"query", "entities": [{"id", "name", "label", "mentions"}], "aliases": [{"alias", "label",
-    "entity"}], "timeline": [...], "cooccurring": [...], "recent_events": [...]}`` (events in which
-    it is the actor or the target, newest first).
+    "entity"}], "timeline": [...], "undated": {"mentions", "articles"}, "cooccurring": [...],
+    "recent_events": [...]}`` (events in which it is the actor or the target, newest first;
+    ``undated``: the mentions in articles without a date, which the timeline leaves out; zero
+    when a period is given, since those articles are in none).
     """
     with translate_errors(str(engine.url)), engine.connect() as conn:
         for_aggregates(conn)
@@ -158,5 +180,6 @@ def entity_profile(engine: Engine, name: str, *, label: str | None = None, perio
                                    *period.where())
         return {"query": name, "entities": found, "aliases": aliases,
                 "timeline": _timeline(conn, ids, period),
+                "undated": _undated(conn, ids) if period.open else {"mentions": 0, "articles": 0},
                 "cooccurring": _cooccurring(conn, ids, period, top),
                 "recent_events": run_events(conn, ev, recent)}

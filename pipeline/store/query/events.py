@@ -12,7 +12,7 @@ from pipeline.store.models import MODALITIES, articles, entities, events
 from pipeline.store.query.filters import ANY_TIME, Period, entity_ids, newest
 
 EVENT_COLUMNS = ["published", "type", "actor", "trigger", "target", "location", "event_date", "modality",
-                 "negated", "article_id"]
+                 "negated", "article_id", "country", "sentence"]
 
 
 def events_select() -> sa.Select[Any]:
@@ -24,7 +24,8 @@ def events_select() -> sa.Select[Any]:
                       e.trigger_text.label("trigger"),
                       sa.func.coalesce(target.c.name, e.target_text).label("target"),
                       sa.func.coalesce(loc.c.name, e.location_text).label("location"),
-                      e.date.label("event_date"), e.modality, e.negated, e.article_id)
+                      e.date.label("event_date"), e.modality, e.negated, e.article_id, e.country,
+                      e.sentence)
             .select_from(events)
             .join(articles, articles.c.id == e.article_id)
             .outerjoin(actor, actor.c.id == e.actor_id)
@@ -38,16 +39,18 @@ def run_events(conn: sa.Connection, q: sa.Select[Any], limit: int) -> list[dict[
 
 def search_events(engine: Engine, *, actor: str | None = None, target: str | None = None,
                   type_: str | None = None, modality: str | None = None, period: Period = ANY_TIME,
-                  include_negated: bool = True, limit: int = 50) -> list[dict[str, Any]]:
+                  include_negated: bool = True, country: str | None = None, limit: int = 50,
+                  with_seq: bool = False) -> list[dict[str, Any]]:
     """The newest events matching every filter given (combined with AND).
 
     ``actor`` / ``target``: names through the alias table; ``type_``: a PLOVER type, any case;
-    ``modality``: asserted | hypothetical | reported. ``actor``/``target``/``location`` show the
+    ``modality``: asserted | hypothetical | reported; ``country``: ISO 3166 alpha-2, any case.
+    ``actor``/``target``/``location`` show the
     entity's name, else the text the extractor saw. Raises UnknownEntity.
     """
     if modality is not None and modality not in MODALITIES:
         raise ValueError(f"modality must be one of {', '.join(MODALITIES)}")
-    q = events_select()
+    q = events_select().add_columns(events.c.seq) if with_seq else events_select()  # seq: for to_geojson
     with translate_errors(str(engine.url)), engine.connect() as conn:
         if actor is not None:
             q = q.where(events.c.actor_id.in_(entity_ids(conn, actor)))
@@ -57,7 +60,17 @@ def search_events(engine: Engine, *, actor: str | None = None, target: str | Non
             q = q.where(events.c.type == type_.strip().upper())
         if modality is not None:
             q = q.where(events.c.modality == modality)
+        if country is not None:
+            q = q.where(events.c.country == country.strip().upper())
         if not include_negated:
             q = q.where(events.c.negated.is_(False))
         q = q.where(*period.where())
         return run_events(conn, q, limit)
+
+
+def event_types(engine: Engine) -> list[dict[str, Any]]:
+    """The event types stored, most frequent first: ``[{"type", "events"}...]``."""
+    n = sa.func.count().label("events")
+    q = sa.select(events.c.type, n).group_by(events.c.type).order_by(n.desc(), events.c.type)
+    with translate_errors(str(engine.url)), engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]

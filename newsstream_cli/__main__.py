@@ -1,0 +1,3 @@
+from newsstream_cli.main import cli
+
+cli(prog_name="newsstream")

@@ -1,3 +1,0 @@
-from pipeline.cli.main import cli
-
-cli(prog_name="newsstream")

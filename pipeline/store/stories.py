@@ -1,0 +1,474 @@
+"""Story assignment in the writer's transaction: candidates, the decision, merges, story events.
+
+:func:`assign_stories` runs inside ``write_batch``'s transaction, after the batch's articles,
+mentions, counts and events are written, and takes the articles one by one in batch (arrival)
+order: the candidates are the stored articles published within ``story_window_days`` of it
+that share an entity with it (an entity in more than ``max_df`` articles of the window is too
+common to look up by), the most promising ``max_candidates`` of them by shared rarity; the
+decision is :func:`pipeline.stories.decide`'s, logged with its score and the features that
+carried it.
+
+Concurrency: the step takes a transaction-scoped lock first (PostgreSQL:
+``pg_advisory_xact_lock``; SQLite: the writer's ``BEGIN IMMEDIATE`` already serializes), so two
+workers assign stories one after the other, each seeing what the other committed: two articles
+of one new event arriving at the same moment on two partitions end in one story. What could
+still make two stories of one event (an edit by hand, a change of settings, an article that
+links two stories) is merged by the rule of :mod:`pipeline.stories.merge`; merges are recorded
+in ``story_merges`` (old id -> survivor, kept pointing at the current survivor) and are
+idempotent: merging a story that is already gone changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from pipeline.logs import get_logger
+from pipeline.store.models import article_entities, articles, entities, events, stories, story_merges
+from pipeline.store.models import story_events as s_events
+from pipeline.stories import ArticleFeatures, Decision, EventFeatures, StoryConfig, decide
+from pipeline.stories.events import ArticleEvent, story_events
+from pipeline.stories.main_event import EventText, main_event
+from pipeline.stories.merge import resolve
+from pipeline.stories.records import Weights
+from pipeline.stories.score import idf
+from pipeline.stories.text import content_words
+
+
+class _Log:
+    """The structured logger, looked up at each call (the process configures logging after imports)."""
+
+    def __getattr__(self, level: str) -> Any:
+        return getattr(get_logger(room="stories"), level)
+
+
+log = _Log()
+CHUNK = 500
+LOCK_KEY = 0x6E657773  # pg_advisory_xact_lock key of story assignment ("news")
+_config: StoryConfig | None = None
+
+
+@dataclass
+class StoryStats:
+    assigned: int = 0
+    new: int = 0
+    joined: int = 0
+    merges: int = 0
+    seconds: float = 0.0
+    decisions: list[Decision] = field(default_factory=list)
+
+    def add(self, other: StoryStats) -> None:
+        """Count ``other`` (a committed transaction's assignment) in these."""
+        for name in ("assigned", "new", "joined", "merges", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.decisions.extend(other.decisions)
+
+
+def configure(cfg: StoryConfig | None) -> None:
+    """Use ``cfg`` for story assignment in this process (None: the settings' ``story_*`` again)."""
+    global _config
+    _config = cfg
+
+
+def config_from_settings(s: Any) -> StoryConfig:
+    return StoryConfig(window_days=s.story_window_days, threshold=s.story_threshold,
+                       event_days=s.story_event_days, max_df=s.story_max_df,
+                       max_candidates=s.story_max_candidates)
+
+
+def current_config() -> StoryConfig:
+    global _config
+    if _config is None:
+        from pipeline.config import load_settings
+
+        _config = config_from_settings(load_settings())
+    return _config
+
+
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    values = list(values)
+    for i in range(0, len(values), CHUNK):
+        yield values[i:i + CHUNK]
+
+
+def lock(conn: Connection) -> None:
+    """Serialize story assignment across transactions (until this one ends)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_KEY)))
+
+
+def assign_stories(conn: Connection, article_ids: Sequence[str], stats: StoryStats | None = None,
+                   cfg: StoryConfig | None = None) -> StoryStats:
+    """Assign each article (in the order given) to a story, in the caller's transaction."""
+    stats = stats if stats is not None else StoryStats()
+    if not article_ids:
+        return stats
+    cfg = cfg or current_config()
+    t0 = time.perf_counter()
+    lock(conn)
+    ctx = _Context(conn, cfg)
+    previous = ctx.preload(article_ids)
+    for aid in article_ids:
+        d = ctx.assign(aid)
+        if d is None:
+            continue
+        stats.assigned += 1
+        stats.new += d.story is None
+        stats.joined += d.story is not None
+        stats.merges += len(d.merge)
+        stats.decisions.append(d)
+    moved = {old for aid, old in previous.items() if old is not None and ctx.story_of.get(aid) != old}
+    ctx.refresh(ctx.touched | moved, moved_from={old: ctx.story_of.get(aid) for aid, old in previous.items()
+                                                 if old in moved})
+    stats.seconds += time.perf_counter() - t0
+    log.info("stories assigned", **{"articles": len(article_ids), "new": stats.new, "joined": stats.joined,
+                                         "merges": stats.merges, "seconds": round(time.perf_counter() - t0, 4)})
+    return stats
+
+
+class _Context:
+    """What one transaction's assignment reads and writes; in-memory state covers the batch."""
+
+    def __init__(self, conn: Connection, cfg: StoryConfig) -> None:
+        self.conn, self.cfg = conn, cfg
+        self.firsts: dict[int, tuple[str, str]] = {}
+        self.story_of: dict[str, int] = {}
+        self.touched: set[int] = set()
+        self.now = datetime.now(timezone.utc)
+        self.df_cache: dict[date | None, dict[int, int]] = {}
+        self.n_cache: dict[date | None, int] = {}
+        self.feat_cache: dict[str, ArticleFeatures] = {}
+        self.merged: dict[int, int] = {}
+
+    def preload(self, ids: Sequence[str]) -> dict[str, int | None]:
+        """Read the batch's own rows, entities and events at once; returns their stories before this."""
+        self.rows = self._articles(ids)
+        self.ents = self._entities(ids)
+        self.evs = self._events(ids)
+        self.texts = self._event_texts(ids)
+        return {aid: r.story_id for aid, r in self.rows.items()}
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _articles(self, ids: Iterable[str], body: bool = True) -> dict[str, Any]:
+        a = articles.c
+        rows: dict[str, Any] = {}
+        length = sa.func.length(a.body) if body else sa.literal(0)
+        for chunk in _chunks(ids):
+            q = sa.select(a.id, a.published, a.published_date, a.source, a.title, a.lead, a.story_id,
+                          a.country, length.label("body_length")).where(a.id.in_(chunk))
+            rows.update((r.id, r) for r in self.conn.execute(q))
+        return rows
+
+    def _entities(self, ids: Iterable[str]) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = defaultdict(set)
+        for chunk in _chunks(ids):
+            q = sa.select(article_entities.c.article_id, article_entities.c.entity_id) \
+                .where(article_entities.c.article_id.in_(chunk))
+            for aid, eid in self.conn.execute(q):
+                out[aid].add(eid)
+        return out
+
+    def _events(self, ids: Iterable[str]) -> dict[str, list[Any]]:
+        e = events.c
+        out: dict[str, list[Any]] = defaultdict(list)
+        for chunk in _chunks(ids):
+            q = sa.select(e.article_id, e.seq, e.type, e.actor_id, e.target_id, e.location_id, e.date,
+                          e.country).where(e.article_id.in_(chunk)).order_by(e.article_id, e.seq)
+            for r in self.conn.execute(q):
+                out[r.article_id].append(r)
+        return out
+
+    def _window(self, day: date | None) -> sa.ColumnElement[bool]:
+        col = article_entities.c.published_date
+        if day is None:
+            return col.is_(None)
+        w = timedelta(days=self.cfg.window_days)
+        return col.between(day - w, day + w)
+
+    def _features(self, row: Any, ents: set[int], evs: list[Any]) -> ArticleFeatures:
+        day = row.published_date
+        places = {e.country for e in evs if e.country} | ({row.country} if row.country else set())
+        return ArticleFeatures(
+            id=row.id, published=row.published, day=day, source=row.source, entities=frozenset(ents),
+            events=tuple(EventFeatures(e.type, e.actor_id, e.target_id, e.location_id, e.date or day)
+                         for e in evs),
+            places=frozenset(places), words=content_words(row.title, row.lead), story=row.story_id)
+
+    # -- one article ------------------------------------------------------------------------------
+    def _df(self, day: date | None, ents: Iterable[int]) -> dict[int, int]:
+        """Articles of the window around ``day`` mentioning each entity (cached for the transaction)."""
+        cache = self.df_cache.setdefault(day, {})
+        todo = sorted(e for e in ents if e not in cache)
+        ae = article_entities.c
+        for chunk in _chunks(todo):
+            q = sa.select(ae.entity_id, sa.func.count()).where(ae.entity_id.in_(chunk), self._window(day)) \
+                .group_by(ae.entity_id)
+            found: dict[int, int] = {int(k): int(v) for k, v in self.conn.execute(q)}
+            cache.update((e, found.get(e, 0)) for e in chunk)
+        return cache
+
+    def _n(self, day: date | None) -> int:
+        if day not in self.n_cache:
+            q = sa.select(sa.func.count()).select_from(articles).where(self._article_window(day))
+            self.n_cache[day] = int(self.conn.scalar(q) or 1)
+        return self.n_cache[day]
+
+    def _candidates(self, ids: list[str]) -> list[ArticleFeatures]:
+        """Features of stored articles (cached for the transaction; their story as of now)."""
+        todo = [i for i in ids if i not in self.feat_cache]
+        if todo:
+            rows = self._articles(todo, body=False)
+            ents, evs = self._entities(rows), self._events(rows)
+            for cid, r in rows.items():
+                self.feat_cache[cid] = self._features(r, ents.get(cid, set()), evs.get(cid, []))
+        out = []
+        for cid in ids:
+            f = self.feat_cache.get(cid)
+            if f is None:
+                continue
+            story = self.story_of.get(cid, f.story)
+            story = resolve(story, self.merged) if story is not None else None
+            if story is not None:
+                out.append(f if story == f.story else replace(f, story=story))
+        return out
+
+    def assign(self, aid: str) -> Decision | None:
+        conn, cfg = self.conn, self.cfg
+        row = self.rows.get(aid)
+        if row is None:
+            return None
+        ents = self.ents.get(aid, set())
+        evs = self.evs.get(aid, [])
+        me = self._main_event(row, evs)
+        art = self._features(row, ents, evs)
+        ae = article_entities.c
+        window = self._window(art.day)
+        cands: list[ArticleFeatures] = []
+        names: dict[int, str] = {}
+        weights = Weights({}, 1)
+        if ents:
+            df = self._df(art.day, ents)
+            weights = Weights(df, self._n(art.day))
+            rare = sorted(e for e in ents if df.get(e, 0) <= cfg.max_df)
+            shared: dict[str, float] = defaultdict(float)
+            for chunk in _chunks(rare):
+                q = sa.select(ae.article_id, ae.entity_id).where(ae.entity_id.in_(chunk), window,
+                                                                  ae.article_id != aid)
+                for cid, eid in conn.execute(q):
+                    shared[cid] += idf(eid, weights)
+            top = sorted(shared, key=lambda c: (-shared[c], c))[:cfg.max_candidates]
+            cands = self._candidates(top)
+            if cands:
+                self._df(art.day, {e for c in cands for e in c.entities})
+                self._load_firsts({c.story for c in cands if c.story is not None})
+        d = decide(art, cands, weights, self.firsts, cfg)
+        if d.match is not None and d.match.shared:
+            best_ents = [int(x) for x in d.match.shared if x.isdigit()]
+            if best_ents:
+                q = sa.select(entities.c.id, entities.c.name).where(entities.c.id.in_(best_ents))
+                names = dict(conn.execute(q).all())
+        self._apply(art, d, me)
+        self._log(art, d, names)
+        self.feat_cache[art.id] = replace(art, story=self.story_of[art.id])
+        return d
+
+    def _article_window(self, day: date | None) -> sa.ColumnElement[bool]:
+        col = articles.c.published_date
+        if day is None:
+            return col.is_(None)
+        w = timedelta(days=self.cfg.window_days)
+        return col.between(day - w, day + w)
+
+    def _main_event(self, row: Any, evs: list[Any]) -> int | None:
+        return main_event(row.title, row.lead, self.texts.get(row.id, []), row.body_length or 1) if evs else None
+
+    def _event_texts(self, ids: Iterable[str]) -> dict[str, list[EventText]]:
+        e = events.c
+        out: dict[str, list[EventText]] = defaultdict(list)
+        for chunk in _chunks(ids):
+            q = sa.select(e.article_id, e.seq, e.type, e.actor_text, e.target_text, e.sentence, e.trigger_start,
+                          e.modality, e.negated).where(e.article_id.in_(chunk))
+            for r in self.conn.execute(q):
+                out[r.article_id].append(EventText(r.seq, r.type, r.actor_text, r.target_text, r.sentence or "",
+                                                   r.trigger_start, r.modality, bool(r.negated)))
+        return out
+
+    def _load_firsts(self, ids: set[int]) -> None:
+        todo = sorted(i for i in ids if i not in self.firsts)
+        for chunk in _chunks(todo):
+            q = sa.select(stories.c.id, stories.c.first_published, stories.c.headline_article_id) \
+                .where(stories.c.id.in_(chunk))
+            for sid, pub, head in self.conn.execute(q):
+                self.firsts[sid] = (pub or "\uffff", head)
+
+    # -- writing ----------------------------------------------------------------------------------
+    def _apply(self, art: ArticleFeatures, d: Decision, main_seq: int | None) -> None:
+        conn = self.conn
+        if d.story is None:
+            sid = int(conn.execute(stories.insert().values(
+                first_published=art.published, first_seen=art.day, last_seen=art.day, article_count=1,
+                source_count=1, headline_article_id=art.id, top_entities=[], created_at=self.now,
+                updated_at=self.now).returning(stories.c.id)).scalar_one())
+            self.firsts[sid] = art.order
+        else:
+            sid = d.story
+            for old in d.merge:
+                merge_story(conn, old, sid, article_id=art.id)
+                self.merged[old] = sid
+                self.firsts[sid] = min(self.firsts.get(sid, art.order), self.firsts.pop(old, art.order))
+                self.touched.discard(old)
+                for k, v in list(self.story_of.items()):
+                    if v == old:
+                        self.story_of[k] = sid
+            self.firsts[sid] = min(self.firsts.get(sid, art.order), art.order)
+        conn.execute(articles.update().where(articles.c.id == art.id)
+                     .values(story_id=sid, main_event_seq=main_seq))
+        self.story_of[art.id] = sid
+        self.touched.add(sid)
+
+    def _log(self, art: ArticleFeatures, d: Decision, names: dict[int, str]) -> None:
+        m = d.match
+        carried = [names.get(int(x), x) if x.isdigit() else x for x in (m.shared if m else ())]
+        log.info("story decision", **{
+            "article_id": art.id, "story_id": self.story_of.get(art.id), "action": d.action, "score": d.score,
+            "threshold": self.cfg.threshold, "best_article": d.best, "features": m.parts if m else {},
+            "shared": carried, "merged": list(d.merge)})
+
+    def refresh(self, ids: set[int], moved_from: dict[int, int | None] | None = None) -> None:
+        for chunk in _chunks(sorted(ids)):  # first: story event ids move with their events
+            self.conn.execute(s_events.delete().where(s_events.c.story_id.in_(chunk)))
+        for sid in sorted(ids):
+            if not refresh_story(self.conn, sid, self.cfg, self.now) and moved_from and sid in moved_from:
+                target = moved_from[sid]
+                if target is not None and target != sid:  # emptied by a reassignment: the old id resolves on
+                    record_merge(self.conn, sid, target, None)
+
+
+def record_merge(conn: Connection, old: int, new: int, article_id: str | None) -> None:
+    """``old`` resolves to ``new`` from now on, and so does every id that resolved to ``old``."""
+    sm = story_merges.c
+    conn.execute(story_merges.update().where(sm.new_id == old).values(new_id=new))
+    conn.execute(story_merges.delete().where(sm.old_id == new))  # a story id coming back is itself again
+    exists = conn.scalar(sa.select(sm.old_id).where(sm.old_id == old))
+    if exists is None:
+        conn.execute(story_merges.insert().values(old_id=old, new_id=new, article_id=article_id,
+                                                  merged_at=datetime.now(timezone.utc)))
+    else:
+        conn.execute(story_merges.update().where(sm.old_id == old).values(new_id=new, article_id=article_id))
+
+
+def merge_story(conn: Connection, old: int, new: int, *, article_id: str | None = None) -> bool:
+    """Move ``old``'s articles to ``new``, record the merge, drop ``old``. Idempotent: False when ``old`` is gone."""
+    if old == new:
+        return False
+    gone = conn.scalar(sa.select(stories.c.id).where(stories.c.id == old)) is None
+    if gone:
+        return False
+    conn.execute(articles.update().where(articles.c.story_id == old).values(story_id=new))
+    conn.execute(s_events.delete().where(s_events.c.story_id == old))
+    conn.execute(stories.delete().where(stories.c.id == old))
+    record_merge(conn, old, new, article_id)
+    log.info("stories merged", **{"story_id": new, "merged": old, "article_id": article_id})
+    return True
+
+
+def resolve_story(conn: Connection, story_id: int) -> int | None:
+    """The story an id stands for now (following recorded merges); None when there is none."""
+    found = conn.scalar(sa.select(stories.c.id).where(stories.c.id == story_id))
+    if found is not None:
+        return int(found)
+    new = conn.scalar(sa.select(story_merges.c.new_id).where(story_merges.c.old_id == story_id))
+    if new is None:
+        return None
+    found = conn.scalar(sa.select(stories.c.id).where(stories.c.id == new))
+    return int(found) if found is not None else None
+
+
+def refresh_story(conn: Connection, sid: int, cfg: StoryConfig, now: datetime) -> bool:
+    """Recompute a story's summary and story events from its articles; False (and deleted) when it has none."""
+    a, e = articles.c, events.c
+    rows = conn.execute(sa.select(a.id, a.published, a.published_date, a.source, a.country, a.main_event_seq)
+                        .where(a.story_id == sid)).all()
+    if not rows:
+        conn.execute(s_events.delete().where(s_events.c.story_id == sid))
+        conn.execute(stories.delete().where(stories.c.id == sid))
+        return False
+    first = min(rows, key=lambda r: ((r.published or "\uffff"), r.id))
+    days = [r.published_date for r in rows if r.published_date is not None]
+    countries = Counter(r.country for r in rows if r.country)
+    country = min(countries, key=lambda c: (-countries[c], c)) if countries else None
+    ae = article_entities.c
+    top_q = (sa.select(ae.entity_id, entities.c.name, entities.c.label, sa.func.count().label("n"))
+             .join(articles, articles.c.id == ae.article_id).join(entities, entities.c.id == ae.entity_id)
+             .where(a.story_id == sid).group_by(ae.entity_id, entities.c.name, entities.c.label)
+             .order_by(sa.desc("n"), ae.entity_id).limit(5))
+    top = [{"id": i, "name": n, "label": lab, "articles": c} for i, n, lab, c in conn.execute(top_q)]
+    # story events
+    evq = (sa.select(e.id, e.article_id, e.seq, e.type, e.actor_id, e.target_id, e.location_id, e.date,
+                     e.story_event_id, a.published_date, a.source)
+           .join(articles, articles.c.id == e.article_id).where(a.story_id == sid))
+    evrows = conn.execute(evq).all()
+    groups = story_events([ArticleEvent(r.id, r.article_id, r.source, r.type, r.actor_id, r.target_id,
+                                        r.location_id, r.date or r.published_date) for r in evrows],
+                          days=cfg.event_days)
+    conn.execute(s_events.delete().where(s_events.c.story_id == sid))
+    main_of = {(r.id, r.main_event_seq) for r in rows if r.main_event_seq is not None}
+    seq_of = {r.id: (r.article_id, r.seq) for r in evrows}
+    current = {r.id: r.story_event_id for r in evrows}
+    main_id = None
+    best: tuple[int, int, int] | None = None
+    new_rows: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for g in groups:
+        seid = min(m.id for m in g.members)  # the id of its first event row: stable, no RETURNING needed
+        new_rows.append({"id": seid, "story_id": sid, "type": g.type, "actor_id": g.actor, "target_id": g.target,
+                         "location_id": g.location, "first_date": g.first, "last_date": g.last,
+                         "mentions": g.mentions, "articles": g.articles, "sources": g.sources})
+        rank = (sum(1 for m in g.members if seq_of[m.id] in main_of), g.sources, g.mentions)
+        if best is None or rank > best:
+            best, main_id = rank, seid
+        changed.extend({"eid": m.id, "seid": seid} for m in g.members if current.get(m.id) != seid)
+    if new_rows:
+        conn.execute(s_events.insert(), new_rows)
+    if changed:
+        conn.execute(events.update().where(e.id == sa.bindparam("eid")).values(story_event_id=sa.bindparam("seid")),
+                     changed)
+    conn.execute(stories.update().where(stories.c.id == sid).values(
+        first_published=first.published, first_seen=min(days) if days else None,
+        last_seen=max(days) if days else None, article_count=len(rows),
+        source_count=len({r.source or r.id for r in rows}), headline_article_id=first.id, main_event_id=main_id,
+        top_entities=top, country=country, updated_at=now))
+    return True
+
+
+def reassign_all(conn: Connection, cfg: StoryConfig | None = None, *, chunk: int = 500) -> StoryStats:
+    """Reassign every stored article, in publication order, after a change of settings (one transaction).
+
+    Old story ids resolve to the new story of their headline article.
+    """
+    cfg = cfg or current_config()
+    lock(conn)
+    a = articles.c
+    old_heads = dict(conn.execute(sa.select(stories.c.id, stories.c.headline_article_id)).all())
+    conn.execute(events.update().where(events.c.story_event_id.is_not(None)).values(story_event_id=None))
+    conn.execute(articles.update().where(a.story_id.is_not(None)).values(story_id=None))
+    conn.execute(s_events.delete())
+    conn.execute(stories.delete())
+    ids = [r[0] for r in conn.execute(sa.select(a.id).order_by(sa.case((a.published.is_(None), 1), else_=0),
+                                                               a.published, a.id))]
+    stats = StoryStats()
+    for i in range(0, len(ids), chunk):
+        assign_stories(conn, ids[i:i + chunk], stats, cfg)
+        stats.decisions.clear()
+    for old, head in old_heads.items():
+        new = conn.scalar(sa.select(a.story_id).where(a.id == head))
+        if new is not None and new != old:
+            record_merge(conn, old, int(new), head)
+    return stats

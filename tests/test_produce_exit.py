@@ -1,0 +1,90 @@
+"""Issue 18.4: `produce` of a path that is not there fails; the rejects file keeps the rejected input
+itself, so it can be fixed and sent again (real broker)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Settings
+from tests.test_produce import articles_on, produce
+
+pytestmark = pytest.mark.kafka
+
+BODY = "The council met on Monday in Vilnius and agreed a new budget for the city's schools."
+
+
+def test_a_path_that_does_not_exist_exits_non_zero(kafka_settings: Settings, tmp_path: Path) -> None:
+    res = produce(kafka_settings, str(tmp_path / "no-such-file.jsonl"), state_dir=tmp_path / "state")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert res.stdout.strip() == "sent 0, duplicates 0, rejected 1 (not_found: 1), delivery failures 0"
+    assert "nothing was sent" in res.stderr and "not found" in res.stderr
+
+
+def test_a_missing_path_beside_a_good_one_still_exits_zero(kafka_settings: Settings, tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"title": "ok", "body": BODY}) + "\n")
+    res = produce(kafka_settings, str(good), str(tmp_path / "typo.jsonl"), state_dir=tmp_path / "state")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("sent 1, duplicates 0, rejected 1 (not_found: 1)")
+
+
+def test_nothing_new_to_send_is_not_an_error(kafka_settings: Settings, tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"title": "ok", "body": BODY}) + "\n")
+    assert produce(kafka_settings, str(good), state_dir=tmp_path / "state").returncode == 0
+    again = produce(kafka_settings, str(good), state_dir=tmp_path / "state")
+    assert again.returncode == 0 and again.stdout.startswith("sent 0, duplicates 1")
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+
+
+def test_the_rejects_file_keeps_the_input_so_it_can_be_fixed_and_resent(kafka_settings: Settings,
+                                                                        tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join([
+        json.dumps({"title": "good", "body": BODY}),
+        json.dumps({"title": "Минск: без текста", "body": "   ", "url": "https://example.org/minsk"},
+                   ensure_ascii=False),
+        '{"title": "broken", "body": "cut off',
+        json.dumps({"title": "bad date", "body": BODY + " Again.", "published": "31/31/2024"}),
+    ]) + "\n")
+    plain = tmp_path / "no-header.txt"
+    plain.write_text("A paragraph without the date header.\n\nAnother one.\n")
+    rejects = tmp_path / "rejects.jsonl"
+    res = produce(kafka_settings, str(src), str(plain), "--rejects", str(rejects), state_dir=tmp_path / "state")
+    assert res.returncode == 0, res.stderr
+    written = {r["origin"].rsplit("/", 1)[-1]: r for r in map(json.loads, rejects.read_text("utf-8").splitlines())}
+    assert set(written) == {"in.jsonl:2", "in.jsonl:3", "in.jsonl:4", "no-header.txt:1"}
+    assert json.loads(written["in.jsonl:2"]["input"]) == {
+        "title": "Минск: без текста", "body": "   ", "url": "https://example.org/minsk"}
+    assert written["in.jsonl:2"]["code"] == "empty_body" and written["in.jsonl:2"]["reason"]
+    assert written["in.jsonl:3"]["input"] == '{"title": "broken", "body": "cut off'
+    assert written["no-header.txt:1"]["input"] == plain.read_text()
+    # fix them and send them again: the records are back in the rejects file, one JSON line each
+    fixed = tmp_path / "fixed.jsonl"
+    lines = []
+    for where in ("in.jsonl:2", "in.jsonl:4"):
+        record = json.loads(written[where]["input"])
+        record["body"], record["published"] = BODY + f" Fixed {where}.", "2024-03-31"
+        lines.append(json.dumps(record, ensure_ascii=False))
+    fixed.write_text("\n".join(lines) + "\n")
+    again = produce(kafka_settings, str(fixed), state_dir=tmp_path / "state")
+    assert again.returncode == 0 and again.stdout.startswith("sent 2, duplicates 0, rejected 0"), again.stderr
+    titles = {a.title for a in articles_on(kafka_settings, 3)}
+    assert titles == {"good", "Минск: без текста", "bad date"}
+
+
+def test_a_record_with_a_lone_surrogate_is_written_as_json_escapes(kafka_settings: Settings, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"title": "bad \\ud800 text", "body": "Text.", "published": "not a date"}\n')
+    rejects = tmp_path / "rejects.jsonl"
+    res = produce(kafka_settings, str(src), "--rejects", str(rejects), state_dir=tmp_path / "state")
+    assert "rejected 1" in res.stdout, res.stderr
+    (record,) = map(json.loads, rejects.read_text("utf-8").splitlines())
+    assert json.loads(record["input"])["title"] == "bad \ud800 text"
