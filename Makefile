@@ -62,7 +62,7 @@ test: sysdeps-test venv ## run the whole test suite (real Kafka broker, real Pos
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv ## ruff and mypy
-	$(BIN)/ruff check pipeline producers consumers newsstream_cli tests migrations benchmarks monitoring
+	$(BIN)/ruff check pipeline producers consumers newsstream_cli devtools tests migrations benchmarks monitoring
 	$(BIN)/mypy
 
 bench: venv ## newsstream bench + extraction bench, ratios to bare spaCy (../shared/data/bbc when present)

@@ -224,9 +224,9 @@ def test_prometheus_sees_the_pipeline_and_every_dashboard_and_alert_expression_h
         assert page.status == 200
         html = page.read().decode()
         assert "error executing template" not in html
-        assert html.count("new PromConsole.Graph(") == 10
+        assert html.count("new PromConsole.Graph(") == 12
         for graph in ("g_throughput", "g_lag", "g_latency", "g_stages", "g_failures", "g_dlq", "g_entities",
-                      "g_events"):
+                      "g_events", "g_event_countries", "g_workers", "g_batch"):
             assert f'id="{graph}"' in html
         assert f"127.0.0.1:{cport}" in html and f"127.0.0.1:{cport + 1}" in html  # the workers table
         assert "en_core_web_sm" in html

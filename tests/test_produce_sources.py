@@ -73,8 +73,9 @@ def test_a_directory_once_reads_txt_json_and_jsonl_and_skips_hidden_and_other_fi
     (src / "notes.md").write_text("not an article")
     assert summary(produce(kafka_settings, str(src), state_dir=tmp_path / "state")).startswith("sent 3,")
     got = {a.title: a for a in articles_on(kafka_settings, 3)}
-    assert set(got) == {None, "b", "c"}
-    assert (got[None].section, got[None].dateline, got[None].authors) == ("World", "RIGA", ["Ann Lee"])
+    assert set(got) == {"The lead", "b", "c"}  # the seed format's title: its lead's first sentence
+    assert (got["The lead"].section, got["The lead"].dateline, got["The lead"].authors) == ("World", "RIGA",
+                                                                                           ["Ann Lee"])
 
 
 def test_stdin_with_a_dash(kafka_settings: Settings, tmp_path: Path) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from typing import Any
 
-from pipeline.bus.config import common_kwargs
+from pipeline.bus.config import common_kwargs, topic_partitions_of
 from pipeline.bus.errors import describe, unreachable
 from pipeline.config import Settings
 from pipeline.errors import BrokerError, BrokerUnavailable
@@ -114,16 +113,11 @@ def topic_max_message_bytes(settings: Settings, topic: str | None = None) -> int
 
 def end_offsets(settings: Settings, topic: str, timeout: float = 15.0) -> dict[int, int]:
     """The end offset of each partition of ``topic`` (empty when it has none yet)."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(**common_kwargs(settings), enable_auto_commit=False)
     try:
-        deadline = time.monotonic() + timeout
-        parts = consumer.partitions_for_topic(topic)
-        while not parts and time.monotonic() < deadline:
-            time.sleep(0.2)
-            parts = consumer.partitions_for_topic(topic)
-        tps = [TopicPartition(topic, p) for p in sorted(parts or [])]
+        tps = topic_partitions_of(consumer, topic, timeout)
         ends = consumer.end_offsets(tps, timeout_ms=int(timeout * 1000)) if tps else {}
         return {tp.partition: int(o) for tp, o in ends.items()}
     finally:

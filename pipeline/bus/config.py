@@ -21,6 +21,21 @@ def common_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
+def topic_partitions_of(consumer: Any, topic: str, timeout: float) -> list[Any]:
+    """The TopicPartitions of ``topic`` as a client sees them, waiting up to ``timeout`` for a new
+    topic's metadata (empty when it has none by then)."""
+    import time
+
+    from kafka import TopicPartition
+
+    deadline = time.monotonic() + timeout
+    parts = consumer.partitions_for_topic(topic)
+    while not parts and time.monotonic() < deadline:
+        time.sleep(0.2)
+        parts = consumer.partitions_for_topic(topic)
+    return [TopicPartition(topic, p) for p in sorted(parts or [])]
+
+
 def producer_kwargs(settings: Settings, **overrides: Any) -> dict[str, Any]:
     """Delivery settings: acks=all, idempotence, retries until the delivery timeout, compression, linger."""
     conf: dict[str, Any] = {

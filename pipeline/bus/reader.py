@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pipeline.bus.config import MAX_MESSAGE_BYTES, common_kwargs
+from pipeline.bus.config import MAX_MESSAGE_BYTES, common_kwargs, topic_partitions_of
 from pipeline.config import Settings
 from pipeline.records import ConsumedRecord
 
@@ -14,18 +14,14 @@ def read_topic(settings: Settings, topic: str, *, expect: int | None = None, tim
                limit: int | None = None) -> list[ConsumedRecord]:
     """Every record on ``topic`` up to its end offsets when called (or ``expect`` records, waiting
     up to ``timeout`` for them to arrive)."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import KafkaConsumer
 
     consumer: Any = KafkaConsumer(**common_kwargs(settings), enable_auto_commit=False,
                                   max_partition_fetch_bytes=MAX_MESSAGE_BYTES, fetch_max_bytes=4 * MAX_MESSAGE_BYTES)
     out: list[ConsumedRecord] = []
     try:
         deadline = time.monotonic() + timeout
-        parts = consumer.partitions_for_topic(topic)
-        while not parts and time.monotonic() < deadline:
-            time.sleep(0.2)
-            parts = consumer.partitions_for_topic(topic)
-        tps = [TopicPartition(topic, p) for p in sorted(parts or [])]
+        tps = topic_partitions_of(consumer, topic, timeout)
         if not tps:
             return out
         consumer.assign(tps)
