@@ -239,6 +239,8 @@ def test_a_delivery_callback_that_raises_does_not_stop_the_server(kafka_settings
         real_add(article_id)
 
     try:
+        # a fault injected, not a stand-in: the broker and the seen-set are real; only one disk write is
+        # made to fail, which a test cannot cause for real once (a full disk fails every later write too)
         with mock.patch.object(server.seen, "add", side_effect=add_once_failing):
             post(server.url, story(1))  # its answer was lost with the exception: 503 or 202
             status, _, answer = post(server.url, story(2))
@@ -252,6 +254,7 @@ def test_healthz_turns_unhealthy_when_the_delivery_thread_dies(kafka_settings: S
     server = InProcess(kafka_settings, tmp_path)
     try:
         assert server.health()[0] == 200
+        # a fault injected: the real client's poll made to raise (a client bug cannot be caused for real)
         with mock.patch.object(server.producer, "poll", side_effect=RuntimeError("broken client")):
             deadline = time.monotonic() + 30
             while server.health()[0] == 200 and time.monotonic() < deadline:
