@@ -7,7 +7,7 @@ from spacy.tokens import Doc
 
 from pipeline.article import Article
 from pipeline.extract import extract_doc, load_nlp
-from pipeline.extract.entities import canonicalize, find_dateline, find_mentions, propagate
+from pipeline.extract.entities import canonicalize, find_dateline, find_mentions, mentions_of, propagate
 
 
 @pytest.fixture(scope="session")
@@ -104,14 +104,14 @@ def test_majority_label_wins_for_one_name(nlp) -> None:
     doc = tagged(nlp, [("Kessler ", "B-ORG"), ("met ", "O"), ("Kessler ", "B-PERSON"), ("and ", "O"),
                        ("Kessler", "B-PERSON")])
     ents = canonicalize(doc, find_mentions(doc))
-    assert [(e["name"], e["label"], len(e["mentions"])) for e in ents] == [("Kessler", "PERSON", 3)]
+    assert [(e.name, e.label, len(e.mentions)) for e in ents] == [("Kessler", "PERSON", 3)]
 
 
 def test_names_in_capitals_weigh_less_in_the_label_vote(nlp) -> None:
     doc = tagged(nlp, [("BERGEN ", "B-ORG"), ("WINS ", "O"), ("BERGEN ", "B-ORG"), ("LOSES", "O"), ("\n", "O"),
                        ("Bergen ", "B-GPE"), ("voted", "O")])
     ents = canonicalize(doc, find_mentions(doc))
-    assert [(e["name"], e["label"], len(e["mentions"])) for e in ents] == [("Bergen", "GPE", 3)]
+    assert [(e.name, e.label, len(e.mentions)) for e in ents] == [("Bergen", "GPE", 3)]
 
 
 def test_short_forms_resolve_to_the_fullest_name(nlp) -> None:
@@ -120,7 +120,7 @@ def test_short_forms_resolve_to_the_fullest_name(nlp) -> None:
                        ("Company ", "I-ORG"), ("and ", "O"), ("Ohio ", "B-GPE"), ("State ", "B-ORG"),
                        ("University", "I-ORG")])
     ents = canonicalize(doc, find_mentions(doc))
-    names = {e["name"]: sorted(doc.text[m.start:m.end] for m in e["mentions"]) for e in ents}
+    names = {e.name: sorted(doc.text[m.start:m.end] for m in e.mentions) for e in ents}
     assert names == {"Anna Virtanen": ["Anna Virtanen", "Virtanen"],
                      "Northwind Company": ["Northwind", "Northwind Company"],
                      "Ohio": ["Ohio"], "State University": ["State University"]}
@@ -129,7 +129,7 @@ def test_short_forms_resolve_to_the_fullest_name(nlp) -> None:
 def test_a_country_never_shortens_an_organisation(nlp) -> None:
     doc = tagged(nlp, [("U.S. ", "B-GPE"), ("and ", "O"), ("U.S. ", "B-ORG"), ("Treasury ", "I-ORG")])
     ents = canonicalize(doc, find_mentions(doc))
-    assert sorted((e["name"], e["label"]) for e in ents) == [("U.S.", "GPE"), ("U.S. Treasury", "ORG")]
+    assert sorted((e.name, e.label) for e in ents) == [("U.S.", "GPE"), ("U.S. Treasury", "ORG")]
 
 
 def test_known_names_are_found_where_the_model_missed_them(nlp) -> None:
@@ -137,8 +137,9 @@ def test_known_names_are_found_where_the_model_missed_them(nlp) -> None:
                        ("\n", "O"), ("Virtanen ", "O"), ("smiled", "O"), (".", "O")])
     mentions = find_mentions(doc)
     ents = canonicalize(doc, mentions)
-    mentions = propagate(doc, mentions, ents)
-    assert [(doc.text[m.start:m.end], ents[m.entity]["name"]) for m in mentions] == [
+    assert [m.entity for m in mentions] == [-1], "canonicalize leaves its input as it was"
+    propagate(doc, ents)
+    assert [(doc.text[m.start:m.end], ents[m.entity].name) for m in mentions_of(ents)] == [
         ("Anna Virtanen", "Anna Virtanen"), ("Virtanen", "Anna Virtanen")]
 
 

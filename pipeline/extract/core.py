@@ -16,10 +16,12 @@ from pipeline.article import Article
 from pipeline.extract.entities import (
     DEFAULT_LABELS,
     acronyms,
+    assign_roles,
     canonicalize,
     doc_text,
     find_dateline,
     find_mentions,
+    mentions_of,
     propagate,
     sentences,
 )
@@ -45,21 +47,21 @@ def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
     """
     labels = DEFAULT_LABELS if labels is None else frozenset(labels)
     text = doc_text(doc)
-    mentions = find_mentions(doc, labels, dateline=article.dateline)
-    ents = canonicalize(doc, mentions)
-    mentions = propagate(doc, mentions, ents)
-    mentions = acronyms(doc, mentions, ents, labels)
-    # events first: resolving appositions adds roles ("head of the rebel army") to the entities
-    events = find_events(doc, mentions, ents, published=article.published_date, keep_all=keep_all_events,
-                         lexicon=lexicon)
+    ents = canonicalize(doc, find_mentions(doc, labels, dateline=article.dateline))
+    propagate(doc, ents)  # in place: names the model missed
+    acronyms(doc, ents, labels)
+    mentions = mentions_of(ents)
+    events, roles = find_events(doc, mentions, ents, published=article.published_date,
+                                keep_all=keep_all_events, lexicon=lexicon)
+    ents = assign_roles(ents, roles)  # appositions read by the events ("head of the rebel army")
     sents = _sentence_bounds(doc)
     sent_of_char = _sentence_lookup(sents)
     entities = []
     for e in ents:
         entities.append(Entity(
-            name=e["name"], label=e["label"], roles=list(e["roles"]),
+            name=e.name, label=e.label, roles=list(e.roles),
             mentions=[Mention(text=text[m.start:m.end], start=m.start, end=m.end, field="body",
-                              sentence=sent_of_char(m.start, text)) for m in e["mentions"]]))
+                              sentence=sent_of_char(m.start, text)) for m in e.mentions]))
     return add_places(Extraction(entities=entities, events=events), text, sents,
                       find_dateline(text, article.dateline), gazetteer)
 

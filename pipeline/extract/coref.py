@@ -19,7 +19,7 @@ from spacy.attrs import POS
 from spacy.symbols import NOUN, PRON, PROPN
 from spacy.tokens import Doc, Token
 
-from pipeline.extract.entities import RawMention, doc_text
+from pipeline.extract.entities import EntityState, RawMention, doc_text
 from pipeline.extract.lexicon import Lexicon
 
 PERSONAL = frozenset({"he", "she", "him", "her"})
@@ -60,7 +60,7 @@ def _role_words(text: str) -> set[str]:
 class Resolver:
     """Resolve argument tokens of one Doc to entities (see the module docstring)."""
 
-    def __init__(self, doc: Doc, mentions: list[RawMention], entities: list[dict], lex: Lexicon):
+    def __init__(self, doc: Doc, mentions: list[RawMention], entities: list[EntityState], lex: Lexicon):
         self.doc, self.entities, self.lex = doc, entities, lex
         self.text = doc_text(doc)
         self.tok2m = [-1] * len(doc)
@@ -68,9 +68,10 @@ class Resolver:
             for k in range(m.ts, m.te):
                 self.tok2m[k] = mi
         self.mentions = mentions
-        self.roles: dict[int, set[str]] = {i: set().union(*(_role_words(r) for r in e["roles"]))
-                                           if e["roles"] else set() for i, e in enumerate(entities)}
+        self.roles: dict[int, set[str]] = {i: set().union(*(_role_words(r) for r in e.roles))
+                                           if e.roles else set() for i, e in enumerate(entities)}
         self.nominal: dict[int, int] = {}  # token index -> entity index
+        self.found_roles: dict[int, list[str]] = {}  # entity index -> roles read from appositions
         self._walk()
 
     # ------------------------------------------------------------------ the pass
@@ -88,13 +89,13 @@ class Resolver:
             mi = self.tok2m[tok.i]
             if mi >= 0:
                 e = self.mentions[mi].entity
-                if e >= 0 and ents[e]["label"] == "PERSON":
+                if e >= 0 and ents[e].label == "PERSON":
                     last_seen[e] = tok.i
             low = tok.lower_
             found = -1
             if mi >= 0:
                 e = self.mentions[mi].entity
-                if tok.i == self.mentions[mi].te - 1 and ents[e]["label"] != "PERSON":
+                if tok.i == self.mentions[mi].te - 1 and ents[e].label != "PERSON":
                     for w in (tok.lower_, tok.lemma_.lower()):  # "Northwind Company" -> "the company"
                         if w in self.lex.group_nouns:
                             groups[w] = e
@@ -103,7 +104,7 @@ class Resolver:
                     found = last_person
             elif tok.pos_ in {"NOUN", "PROPN"}:
                 found = self._appos(tok)
-                if found >= 0 and ents[found]["label"] == "PERSON":
+                if found >= 0 and ents[found].label == "PERSON":
                     s, end = base_np(tok)
                     for c in tok.rights:  # "the head of the mercenary group"
                         obj = next((o for o in c.children if o.dep_ == "pobj"), None) if c.lower_ == "of" else None
@@ -111,8 +112,8 @@ class Resolver:
                             end = base_np(obj)[1]
                     role = self.text[s:end]
                     self.roles[found] |= _role_words(role)
-                    if tok.lemma_.lower() in self.lex.role_nouns and role not in ents[found]["roles"]:
-                        ents[found]["roles"].append(role)  # the apposition is one of the person's roles
+                    if tok.lemma_.lower() in self.lex.role_nouns:  # the apposition is one of the person's roles
+                        self.found_roles.setdefault(found, []).append(role)
                 lemma = tok.lemma_.lower()
                 if found < 0 and lemma in self.lex.role_nouns and tok.tag_ not in ("NNS", "NNPS"):
                     found = self._role(tok, lemma, last_seen)
@@ -120,11 +121,11 @@ class Resolver:
                     found = self._group(tok, lemma, groups)
             if found >= 0:
                 self.nominal[tok.i] = found
-                if ents[found]["label"] == "PERSON":
+                if ents[found].label == "PERSON":
                     last_seen[found] = tok.i
             if tok.dep_ in SUBJECTS or (tok.dep_ == "pobj" and tok.head.dep_ == "agent"):
                 e = self.entity_of(tok)
-                if e >= 0 and ents[e]["label"] == "PERSON":
+                if e >= 0 and ents[e].label == "PERSON":
                     last_person = e
 
     def _appos_mention(self, tok: Token) -> RawMention | None:
@@ -140,7 +141,7 @@ class Resolver:
                         if obj.dep_ == "pobj":
                             for c in obj.children:
                                 mi = self.tok2m[c.i] if c.dep_ == "appos" else -1
-                                if mi >= 0 and self.entities[self.mentions[mi].entity]["label"] == "PERSON":
+                                if mi >= 0 and self.entities[self.mentions[mi].entity].label == "PERSON":
                                     return self.mentions[mi]
         return None
 
@@ -176,7 +177,7 @@ class Resolver:
     def _group(self, tok: Token, lemma: str, groups: dict[str, int]) -> int:
         words, named = self._modifiers(tok)
         if named >= 0:
-            if self.entities[named]["label"] != "PERSON":
+            if self.entities[named].label != "PERSON":
                 for w in (*words, lemma):
                     groups[w] = named
                 return named
@@ -204,7 +205,7 @@ class Resolver:
         if mi >= 0 and self.mentions[mi].dateline:
             return None
         m = self._appos_mention(tok)  # "Judge of Nowshera, Shafiq Ahmad Tanoli": the apposed name
-        if m is not None and (mi < 0 or self.entities[m.entity]["label"] == "PERSON"):
+        if m is not None and (mi < 0 or self.entities[m.entity].label == "PERSON"):
             return Ref(m.start, m.end, m.entity)
         if mi >= 0:
             m = self.mentions[mi]

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Doc
 
@@ -84,6 +83,30 @@ class RawMention:
     role: str | None = None
     dateline: bool = False
     entity: int = -1
+
+
+@dataclass
+class EntityState:
+    """One entity of an article while the rules work on it: its canonical name, label, mentions
+    (in text order), roles ("Belarusian President") and comparison key (``name_key``)."""
+
+    name: str
+    label: str
+    mentions: list[RawMention] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    key: str = ""
+
+
+def mentions_of(entities: list[EntityState]) -> list[RawMention]:
+    """Every mention of the entities, in text order."""
+    return sorted((m for e in entities for m in e.mentions), key=lambda m: (m.start, m.end))
+
+
+def assign_roles(entities: list[EntityState], found: dict[int, list[str]]) -> list[EntityState]:
+    """New entities with the roles ``found`` (entity index -> roles) added after their own, once each."""
+    if not found:
+        return entities
+    return [replace(e, roles=list(dict.fromkeys([*e.roles, *found.get(i, ())]))) for i, e in enumerate(entities)]
 
 
 def _split_pieces(doc: Doc, ts: int, te: int) -> list[tuple[int, int]]:
@@ -269,8 +292,9 @@ def _display(forms: Counter[str], dateline: bool) -> str:
     return form.title() if dateline or len(form) > 4 else form
 
 
-def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[dict]:
-    """Group mentions into entities; sets ``m.entity``. Returns entity dicts (name, label, mentions, roles).
+def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[EntityState]:
+    """Group mentions into new entities (each holds copies of its mentions, ``entity`` set); the input is
+    left as it was.
 
     A surname or a leading short form resolves to the fullest compatible name in the article; an
     entity's label is the majority label of its mentions (ties: the fullest name's label).
@@ -314,7 +338,7 @@ def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[dict]:
     groups: dict[str, list[RawMention]] = {}
     for m in mentions:
         groups.setdefault(root[name_key(text[m.start:m.end])], []).append(m)
-    entities: list[dict[str, Any]] = []
+    entities: list[EntityState] = []
     for r, ms in groups.items():
         counts: dict[str, float] = {}
         for m in ms:  # the model reads names in capitals ("MOSCOW") badly: they count a third
@@ -328,29 +352,28 @@ def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[dict]:
         forms = Counter(text[m.start:m.end] for m in ms if name_key(text[m.start:m.end]) == r)
         roles = list(dict.fromkeys(m.role for m in ms if m.role))
         idx = len(entities)
-        for m in ms:
-            m.entity = idx
-        entities.append({"name": _display(forms, any(m.dateline for m in ms)), "label": label,
-                         "mentions": ms, "roles": roles, "key": r})
+        entities.append(EntityState(name=_display(forms, any(m.dateline for m in ms)), label=label,
+                                    mentions=[replace(m, entity=idx) for m in ms], roles=roles, key=r))
     return entities
 
 
-def propagate(doc: Doc, mentions: list[RawMention], entities: list[dict]) -> list[RawMention]:
-    """Add unrecognised occurrences of names already found in the article (capitalised, whole tokens).
+def propagate(doc: Doc, entities: list[EntityState]) -> None:
+    """Add to ``entities`` the unrecognised occurrences of their names (capitalised, whole tokens).
 
-    One left-to-right pass over the tokens; candidate names are indexed by their first word.
+    Changes ``entities`` in place and returns nothing. One left-to-right pass over the tokens;
+    candidate names are indexed by their first word.
     """
     covered = bytearray(len(doc))
-    for m in mentions:
+    for m in mentions_of(entities):
         for k in range(m.ts, m.te):
             covered[k] = 1
     index: dict[str, list[tuple[tuple[str, ...], int]]] = {}
     for e_i, ent in enumerate(entities):
         seqs = set()
-        for m in ent["mentions"]:
+        for m in ent.mentions:
             seqs.add(tuple(doc[k].lower_ for k in range(m.ts, m.te)))
-        if ent["label"] == "PERSON":
-            for m in ent["mentions"]:
+        if ent.label == "PERSON":
+            for m in ent.mentions:
                 if m.te - m.ts >= 2:
                     seqs.add((doc[m.te - 1].lower_,))
         for seq in seqs:
@@ -358,10 +381,9 @@ def propagate(doc: Doc, mentions: list[RawMention], entities: list[dict]) -> lis
                 continue
             index.setdefault(seq[0], []).append((seq, e_i))
     if not index:
-        return mentions
+        return
     for lst in index.values():
         lst.sort(key=lambda x: -len(x[0]))
-    added = []
     n = len(doc)
     i = 0
     while i < n:
@@ -384,16 +406,12 @@ def propagate(doc: Doc, mentions: list[RawMention], entities: list[dict]) -> lis
             i += 1
             continue
         j, e_i = hit
-        m = RawMention(i, j, doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), entities[e_i]["label"],
+        m = RawMention(i, j, doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), entities[e_i].label,
                        entity=e_i)
-        entities[e_i]["mentions"].append(m)
-        added.append(m)
+        entities[e_i].mentions.append(m)
         i = j
-    if not added:
-        return mentions
     for entity in entities:
-        entity["mentions"].sort(key=lambda m: m.start)
-    return sorted(mentions + added, key=lambda m: m.start)
+        entity.mentions.sort(key=lambda m: m.start)
 
 
 _ACRONYM = re.compile(r"(?<![\w.&-])[A-Z][A-Z&]{1,4}(?![\w.&-])")
@@ -408,24 +426,25 @@ NOT_ACRONYMS = frozenset({
 COUNTRY_ACRONYMS = frozenset({"US", "USA", "UK", "UAE", "DRC", "PRC", "ROK", "DPRK"})
 
 
-def acronyms(doc: Doc, mentions: list[RawMention], entities: list[dict], labels: Iterable[str] = DEFAULT_LABELS
-             ) -> list[RawMention]:
-    """Short all-capital names the model missed, in running (mixed-case) text.
+def acronyms(doc: Doc, entities: list[EntityState], labels: Iterable[str] = DEFAULT_LABELS) -> None:
+    """Add to ``entities`` the short all-capital names the model missed, in running (mixed-case) text.
 
     "the National Human Rights Commission (NHRC)" makes NHRC that entity's alias; any other
     untagged "KDP" in a line with lower-case words is an ORG (a few country codes are GPE).
-    Headlines and tables in capitals are left alone. One regular-expression pass over the text.
+    Headlines and tables in capitals are left alone. Changes ``entities`` in place and returns
+    nothing. One regular-expression pass over the text.
     """
     labels = frozenset(labels)
     if "ORG" not in labels:
-        return mentions
+        return
     text = doc_text(doc)
+    mentions = mentions_of(entities)
     covered = bytearray(len(text))
     for m in mentions:
         covered[m.start:m.end] = b"\x01" * (m.end - m.start)
     ends = {m.end: m.entity for m in mentions}
     by_text: dict[str, int] = {}
-    added = []
+    added = False
     for match in _ACRONYM.finditer(text):
         s, e = match.span()
         word = match.group()
@@ -446,13 +465,11 @@ def acronyms(doc: Doc, mentions: list[RawMention], entities: list[dict], labels:
             if label not in labels:
                 continue
             ent = len(entities)
-            entities.append({"name": word, "label": label, "mentions": [], "roles": [], "key": name_key(word)})
+            entities.append(EntityState(name=word, label=label, key=name_key(word)))
         by_text[word] = ent
-        m = RawMention(span.start, span.end, s, e, entities[ent]["label"], entity=ent)
-        entities[ent]["mentions"].append(m)
-        added.append(m)
-    if not added:
-        return mentions
-    for entity in entities:
-        entity["mentions"].sort(key=lambda m: m.start)
-    return sorted(mentions + added, key=lambda m: m.start)
+        m = RawMention(span.start, span.end, s, e, entities[ent].label, entity=ent)
+        entities[ent].mentions.append(m)
+        added = True
+    if added:
+        for entity in entities:
+            entity.mentions.sort(key=lambda m: m.start)

@@ -22,7 +22,7 @@ from spacy.tokens import Doc, Token
 
 from pipeline.extract.coref import Ref, Resolver
 from pipeline.extract.dates import normalize_date
-from pipeline.extract.entities import RawMention, doc_text, sentences
+from pipeline.extract.entities import EntityState, RawMention, doc_text, sentences
 from pipeline.extract.lexicon import Lexicon, default_lexicon
 from pipeline.extract.modality import modality, negated
 from pipeline.records import Event, Span, Trigger
@@ -189,7 +189,7 @@ def _clause_heads(doc: Doc, triggers: list[bool]) -> list[int]:
 
 
 class _Builder:
-    def __init__(self, doc: Doc, mentions: list[RawMention], entities: list[dict], published: date | None,
+    def __init__(self, doc: Doc, mentions: list[RawMention], entities: list[EntityState], published: date | None,
                  lex: Lexicon):
         self.doc, self.entities, self.published, self.lex = doc, entities, published, lex
         self.text = doc_text(doc)
@@ -216,7 +216,7 @@ class _Builder:
                     self.dates[head] = (self._date_text(ent.start, ent.end), ent.root.i)
         self.places: dict[int, list[RawMention]] = {}
         for m in mentions:
-            if m.entity >= 0 and entities[m.entity]["label"] in _PLACES and not m.dateline:
+            if m.entity >= 0 and entities[m.entity].label in _PLACES and not m.dateline:
                 head = self.clause_of[m.te - 1]
                 if head >= 0:
                     self.places.setdefault(head, []).append(m)
@@ -236,7 +236,7 @@ class _Builder:
     def span(self, ref: Ref | None) -> Span | None:
         if ref is None:
             return None
-        ent = self.entities[ref.entity]["name"] if ref.entity >= 0 else None
+        ent = self.entities[ref.entity].name if ref.entity >= 0 else None
         return Span(text=self.text[ref.start:ref.end], start=ref.start, end=ref.end, entity=ent)
 
     def date_of(self, verb: Token, future: bool) -> tuple[str | None, str | None]:
@@ -348,9 +348,11 @@ class _Builder:
                     ev.date, ev.date_text = day, dtext
 
 
-def find_events(doc: Doc, mentions: list[RawMention], entities: list[dict], published: date | None = None,
-                keep_all: bool = False, lexicon: Lexicon | None = None) -> list[Event]:
-    """Events of one Doc, in text order (see the module docstring)."""
+def find_events(doc: Doc, mentions: list[RawMention], entities: list[EntityState], published: date | None = None,
+                keep_all: bool = False, lexicon: Lexicon | None = None
+                ) -> tuple[list[Event], dict[int, list[str]]]:
+    """Events of one Doc, in text order (see the module docstring), and the roles read on the way
+    (entity index -> "head of the mercenary group"...), for ``assign_roles``. Changes nothing."""
     b = _Builder(doc, mentions, entities, published, lexicon or default_lexicon())
     found: list[tuple[int, int, Event]] = []
     nouns = set(b.nouns)
@@ -366,4 +368,4 @@ def find_events(doc: Doc, mentions: list[RawMention], entities: list[dict], publ
             continue  # "following", "including": an action with no participant tells nothing
         if keep_all or (ev.actor and ev.actor.entity) or (ev.target and ev.target.entity):
             out.append(ev)
-    return out
+    return out, b.resolver.found_roles
