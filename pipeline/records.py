@@ -125,6 +125,7 @@ class Span:
     start: int
     end: int
     entity: str | None = None  # canonical name of the entity it refers to
+    sector: str | None = None  # an unnamed agent's sector ("police" -> police); see pipeline.extract.sectors
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class Trigger:
 
 @dataclass
 class Event:
-    type: str  # PLOVER type or "OTHER"
+    type: str  # a type of the lexicon (PLOVER's for political events, ARREST, MERGER...), "STATEMENT" or "OTHER"
     trigger: Trigger
     actor: Span | None = None
     target: Span | None = None
@@ -149,6 +150,8 @@ class Event:
     sentence: str = ""
     source: Span | None = None  # who reported it, for modality == "reported"
     country: str | None = None  # ISO 3166 alpha-2: its location's, else its sentence's places', else the dateline's
+    family: str = "other"  # the type's family: political, business, justice, personnel, life, sport...
+    quote: Span | None = None  # a STATEMENT's reported words
 
 
 @dataclass
@@ -176,7 +179,8 @@ class Extraction:
 
 
 def _span(s: Span | None) -> dict[str, Any] | None:
-    return None if s is None else {"text": s.text, "start": s.start, "end": s.end, "entity": s.entity}
+    return None if s is None else {"text": s.text, "start": s.start, "end": s.end, "entity": s.entity,
+                                   "sector": s.sector}
 
 
 def _event_dict(ev: Event) -> dict[str, Any]:
@@ -193,4 +197,6 @@ def _event_dict(ev: Event) -> dict[str, Any]:
         "sentence": ev.sentence,
         **({"source": _span(ev.source)} if ev.source else {}),
         "country": ev.country,
+        "family": ev.family,
+        **({"quote": _span(ev.quote)} if ev.quote else {}),
     }

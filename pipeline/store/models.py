@@ -135,6 +135,12 @@ class EventRow(Base):
     sentence: Mapped[str] = mapped_column(sa.Text)
     country: Mapped[str | None] = mapped_column(sa.String(2), index=True)  # 0005: ISO 3166 alpha-2
     story_event_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # 0006: story_events.id
+    # 0007: the type's family; unnamed actors' and targets' agent sectors; who reported it; a statement's quote
+    family: Mapped[str] = mapped_column(sa.Text, index=True, server_default="other")
+    actor_sector: Mapped[str | None] = mapped_column(sa.Text)
+    target_sector: Mapped[str | None] = mapped_column(sa.Text)
+    source_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    quote_text: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ArticleEntityRow(Base):

@@ -294,6 +294,9 @@ def _event_rows(it: _Item, eids: list[int]) -> list[dict[str, Any]]:
         eid = next((by_key[k] for k in keys if k in by_key), None)
         return {f"{role}_id": eid, f"{role}_text": sp.text if sp else None}
 
+    def source_id(sp: Span | None) -> int | None:
+        return span("source", sp)["source_id"]
+
     rows = []
     for seq, ev in enumerate(it.extraction.events):
         tr = ev.trigger
@@ -304,6 +307,9 @@ def _event_rows(it: _Item, eids: list[int]) -> list[dict[str, Any]]:
             "date": parse_date(ev.date), "date_text": ev.date_text, "negated": bool(ev.negated),
             "modality": ev.modality, "source_text": ev.source.text if ev.source else None,
             "sentence": ev.sentence or "", "country": getattr(ev, "country", None),
+            "family": ev.family, "actor_sector": ev.actor.sector if ev.actor else None,
+            "target_sector": ev.target.sector if ev.target else None, "source_id": source_id(ev.source),
+            "quote_text": ev.quote.text if ev.quote else None,
         })
     return rows
 
