@@ -16,6 +16,7 @@ class WorkerOptions:
     until_idle: float | None = None
     max_articles: int | None = None
     keep_all_events: bool = False
+    named_only: bool = False  # only events with a named actor or target
     from_beginning: bool = True
     db_retry_seconds: float = 300.0
     shutdown_timeout: float = 30.0
@@ -60,7 +61,7 @@ def run_worker(flags: dict[str, Any], opts: WorkerOptions, index: int = 0, *, an
     engine = make_engine(settings.database_url_with_password())
     worker = Worker(settings, engine=engine, nlp=load_nlp(settings.spacy_model), metrics=metrics,
                     from_beginning=opts.from_beginning, db_retry_seconds=opts.db_retry_seconds,
-                    keep_all_events=opts.keep_all_events, index=index,
+                    keep_all_events=opts.keep_all_events, named_only=opts.named_only, index=index,
                     instance_id=instance_id_for(settings.instance_id, index, opts.workers))
     worker.install_signal_handlers(opts.shutdown_timeout)
     # the model, the clients and the modules are here for the life of the process: keep them out of

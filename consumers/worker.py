@@ -72,7 +72,8 @@ def is_english(article: Article) -> bool:
 class Worker:
     def __init__(self, settings: Settings, *, engine: Any, nlp: Any, metrics: Metrics | None = None,
                  group: str | None = None, from_beginning: bool = True, db_retry_seconds: float = 300.0,
-                 keep_all_events: bool = False, instance_id: str | None = None, index: int = 0) -> None:
+                 keep_all_events: bool = False, named_only: bool = False, instance_id: str | None = None,
+                 index: int = 0) -> None:
         self.settings = settings
         self.engine = engine
         self.nlp = nlp
@@ -80,6 +81,7 @@ class Worker:
         self.group = group or settings.group
         self.db_retry_seconds = db_retry_seconds
         self.keep_all_events = keep_all_events
+        self.named_only = named_only
         self.instance_id = instance_id or settings.instance_id or default_instance_id(index)
         self.stats = WorkerStats()
         self.log = get_logger(topic=settings.topic, group=self.group, instance_id=self.instance_id)
@@ -217,7 +219,7 @@ class Worker:
         """Extraction for English articles; others are stored with their language and no entities.
 
         ``clock`` gets the seconds in spaCy (``"nlp"``) and in the rules (``"rules"``)."""
-        kw: dict[str, Any] = {"keep_all_events": self.keep_all_events, "clock": clock}
+        kw: dict[str, Any] = {"keep_all_events": self.keep_all_events, "named_only": self.named_only, "clock": clock}
         english: list[tuple[ConsumedRecord, Article]] = []
         others: list[Extracted] = []
         for record, article in good:  # one language check per article (detection can be undecided: None)
@@ -268,7 +270,7 @@ class Worker:
             for ent in ext.entities:
                 m.entities_extracted.labels(ent.label).inc()
             for ev in ext.events:
-                m.events_extracted.labels(ev.type).inc()
+                m.events_extracted.labels(ev.family, ev.type).inc()
                 m.events_by_country.labels(ev.country or "none").inc()
         m.articles_processed.inc(len(results))
         self.stats.processed += len(results)

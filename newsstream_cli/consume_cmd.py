@@ -46,7 +46,9 @@ from pipeline.bus.clients import dlq_topic, ensure_topic
               help="seconds a signalled worker may take to finish its batch before it exits anyway")
 @click.option("--migrate/--no-migrate", default=True, show_default=True,
               help="upgrade the database schema before consuming")
-@click.option("--keep-all-events", is_flag=True, help="store events with no named actor or target too")
+@click.option("--keep-all-events", is_flag=True, help="store events with no named or agent actor or target too")
+@click.option("--named-events-only", is_flag=True,
+              help="only events with a named actor or target (default: named or an agent such as 'police')")
 @click.option("--max-restarts", type=click.IntRange(min=1), default=5, show_default=True, metavar="K",
               help="with --workers > 1: give up (stop every worker, exit 1) when one crashes K times within "
                    "--restart-window")
@@ -61,7 +63,7 @@ def consume(bootstrap_servers: str | None, topic: str | None, database_url: str 
             group: str | None, workers: int, until_idle: float | None, instance_id: str | None,
             max_articles: int | None,
             batch_size: int | None, spacy_model: str | None, from_beginning: bool, retry_seconds: float,
-            shutdown_timeout: float, migrate: bool, keep_all_events: bool, max_restarts: int,
+            shutdown_timeout: float, migrate: bool, keep_all_events: bool, named_events_only: bool, max_restarts: int,
             restart_window: float, supervisor_metrics_port: int | None, summary_format: str) -> None:
     """Read articles from Kafka, extract entities and events with spaCy, write them to the database.
 
@@ -83,6 +85,7 @@ def consume(bootstrap_servers: str | None, topic: str | None, database_url: str 
     ensure_topic(s)
     ensure_topic(s, dlq_topic(s.topic))
     opts = WorkerOptions(until_idle=until_idle, max_articles=max_articles, keep_all_events=keep_all_events,
+                         named_only=named_events_only,
                          from_beginning=from_beginning, db_retry_seconds=retry_seconds,
                          shutdown_timeout=shutdown_timeout, workers=workers)
     if workers > 1:

@@ -34,11 +34,13 @@ def article_block(article: Article, *, include_body: bool = False) -> dict[str, 
               help="jsonl: the JSON contract, one line per article; table: for people")
 @click.option("--include-body", is_flag=True, help="add the parsed body (what offsets point into) to the output")
 @click.option("--model", "spacy_model", help="spaCy model [env NEWSSTREAM_SPACY_MODEL]")
-@click.option("--keep-all-events", is_flag=True, help="also events with no named actor or target")
+@click.option("--keep-all-events", is_flag=True, help="also events with no named or agent actor or target")
+@click.option("--named-events-only", is_flag=True,
+              help="only events with a named actor or target (default: named or an agent such as 'police')")
 @click.option("--batch-size", type=int, default=32, show_default=True, help="texts per nlp.pipe batch")
 @handle_errors
 def extract(paths: tuple[str, ...], fmt: str, include_body: bool, spacy_model: str | None,
-            keep_all_events: bool, batch_size: int) -> None:
+            keep_all_events: bool, named_events_only: bool, batch_size: int) -> None:
     """Show what the pipeline reads out of articles: entities and events.
 
     PATHS are plain-text articles (the seed's format), JSON lines (detected by a leading `{`),
@@ -63,7 +65,7 @@ def extract(paths: tuple[str, ...], fmt: str, include_body: bool, spacy_model: s
     nlp = load_nlp(s.spacy_model)
     done = 0
     for article, extraction in extract_articles(nlp, articles(), batch_size=batch_size,
-                                                keep_all_events=keep_all_events):
+                                                keep_all_events=keep_all_events, named_only=named_events_only):
         done += 1
         if fmt == "jsonl":
             out = extraction.to_contract(article_block(article, include_body=include_body))

@@ -95,6 +95,7 @@ def shorten(engine: Any, fmt: str, rows: list[dict[str, Any]], *columns: str) ->
 
 
 EVENT_TABLE = ["published", "type", "actor", "trigger", "target", "where", "modality", "article"]
+# the table's type column reads "justice/ARREST"; json and csv keep family and type apart
 
 
 def event_table(rows: list[dict[str, Any]], fmt: str, wide: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
@@ -106,6 +107,7 @@ def event_table(rows: list[dict[str, Any]], fmt: str, wide: bool = False) -> tup
     if fmt != "table":
         return rows, EVENT_COLUMNS
     out = [{**r, "trigger": f"not {r['trigger']}" if r["negated"] else r["trigger"],
+            "type": f"{r['family']}/{r['type']}" if r.get("family") else r["type"],
             "where": ", ".join(dict.fromkeys(x for x in (r["location"], r["country"]) if x)), "date": r["event_date"],
             "article": r["article_id"]} for r in rows]
     if not wide:
@@ -114,13 +116,19 @@ def event_table(rows: list[dict[str, Any]], fmt: str, wide: bool = False) -> tup
 
 
 def lexicon_types() -> list[str]:
-    """The event types the PLOVER lexicon knows, read from ``plover.json`` (importing the extractor
-    would load spaCy), and OTHER (a trigger the lexicon does not classify)."""
+    """The event types of the lexicon's taxonomy, read from ``lexicon.json`` (importing the extractor
+    would load spaCy): its types, STATEMENT and OTHER (a trigger the lexicon does not classify)."""
+    return sorted({*_lexicon()["types"], "STATEMENT", "OTHER"})
+
+
+def lexicon_families() -> list[str]:
+    return sorted({t["family"] for t in _lexicon()["types"].values()} | {"statement", "other"})
+
+
+def _lexicon() -> dict[str, Any]:
     from importlib import resources
 
-    text = (resources.files("pipeline") / "extract" / "plover.json").read_text(encoding="utf-8")
-    data = json.loads(text)
-    return [*sorted({t for section in ("verbs", "phrases", "nouns") for t in data.get(section, {})}), "OTHER"]
+    return json.loads((resources.files("pipeline") / "extract" / "lexicon.json").read_text(encoding="utf-8"))
 
 
 def no_events_note(engine: Any, type_: str | None) -> str:
@@ -194,7 +202,10 @@ def entities(top: int, label: str | None, since: datetime | None, until: datetim
 @query.command()
 @click.option("--actor", metavar="NAME", help="the entity that acts (alias, any case)")
 @click.option("--target", metavar="NAME", help="the entity acted upon (alias, any case)")
-@click.option("--type", "type_", help="PLOVER event type, e.g. PROTEST (any case)")
+@click.option("--type", "type_", help="event type, e.g. PROTEST, ARREST, JOB_CUTS (any case)")
+@click.option("--family", help="event family: political, business, justice, personnel, life, sport, culture, "
+                               "statement... (any case)")
+@click.option("--sector", help="an unnamed actor's or target's sector: police, military, business... (any case)")
 @click.option("--modality", type=click.Choice(["asserted", "hypothetical", "reported"]))
 @click.option("--no-negated", is_flag=True, help="leave out negated events")
 @_country("the event happened in this country")
@@ -205,14 +216,19 @@ def entities(top: int, label: str | None, since: datetime | None, until: datetim
 @click.option("--wide", is_flag=True, help="table: each event's date and sentence too (json and csv always have them)")
 @db_option
 @handle_errors
-def events(actor: str | None, target: str | None, type_: str | None, modality: str | None, no_negated: bool,
+def events(actor: str | None, target: str | None, type_: str | None, family: str | None, sector: str | None,
+           modality: str | None, no_negated: bool,
            country: str | None, since: datetime | None, until: datetime | None, limit: int,
            database_url: str | None, fmt: str, wide: bool) -> None:
     """Events (who did what to whom), newest article first; tables show short article ids."""
     from pipeline.store.query import search_events, to_geojson
 
     with engine_for(database_url) as engine:
-        rows = search_events(engine, actor=actor, target=target, type_=type_, modality=modality,
+        if family is not None and family.strip().lower() not in lexicon_families():
+            raise click.UsageError(f"--family: {family!r} is not an event family; the families are "
+                                   f"{', '.join(lexicon_families())}")
+        rows = search_events(engine, actor=actor, target=target, type_=type_, family=family, sector=sector,
+                             modality=modality,
                              period=period(since, until), include_negated=not no_negated, country=country,
                              limit=limit, with_seq=fmt == "geojson")
         if fmt == "geojson":  # a FeatureCollection: a point per event, at its location or its country
@@ -301,7 +317,7 @@ def entity(name: str, label: str | None, since: datetime | None, until: datetime
            recent: int, database_url: str | None, fmt: str) -> None:
     """Profile of NAME: aliases, mentions per day, co-occurring entities, recent events."""
     from pipeline.store.query import entity_profile
-    from pipeline.store.query.entities import ALIAS_COLUMNS, TIMELINE_COLUMNS
+    from pipeline.store.query.entities import ALIAS_COLUMNS, LABEL_HISTORY_COLUMNS, MERGE_COLUMNS, TIMELINE_COLUMNS
 
     with engine_for(database_url) as engine:
         prof = entity_profile(engine, name, label=label, period=period(since, until), top=top, recent=recent)
@@ -313,6 +329,8 @@ def entity(name: str, label: str | None, since: datetime | None, until: datetime
                                         if fmt == "table" and prof["undated"]["mentions"] else [])
     sections = [("entities", prof["entities"], ["name", "label", "mentions", "id"]),
                 ("aliases", prof["aliases"], ALIAS_COLUMNS),
+                ("label_history", prof["label_history"], LABEL_HISTORY_COLUMNS),
+                ("merges", prof["merges"], MERGE_COLUMNS),
                 ("timeline", timeline_rows, TIMELINE_COLUMNS),
                 ("cooccurring", prof["cooccurring"], ["name", "label", "articles", "mentions"]),
                 ("recent_events", recent_events, event_cols)]
@@ -323,7 +341,8 @@ def entity(name: str, label: str | None, since: datetime | None, until: datetime
             w.writeheader()
             w.writerows(rows)
         return
-    titles = {"entities": f"entities called {name!r}", "aliases": "aliases", "timeline": "mentions per day",
+    titles = {"entities": f"entities called {name!r}", "aliases": "aliases", "label_history": "label history",
+              "merges": "entities merged into it", "timeline": "mentions per day",
               "cooccurring": f"in the same articles (top {top})", "recent_events": f"recent events (last {recent})"}
     for section, rows, cols in sections:
         emit(rows, "table", title=titles[section], columns=cols)

@@ -21,7 +21,9 @@ from pipeline.config import default_of
 @click.option("--batch-size", type=int, default=default_of("batch_size"), show_default=True,
               help="articles per transaction [default: NEWSSTREAM_BATCH_SIZE's]")
 @click.option("--model", "spacy_model", help="spaCy model [env NEWSSTREAM_SPACY_MODEL]")
-@click.option("--keep-all-events", is_flag=True, help="store events with no named actor or target too")
+@click.option("--keep-all-events", is_flag=True, help="store events with no named or agent actor or target too")
+@click.option("--named-events-only", is_flag=True,
+              help="only events with a named actor or target (default: named or an agent such as 'police')")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 @click.option("--stories", is_flag=True, help="only reassign stored articles to stories (after a change of the "
               "NEWSSTREAM_STORY_* settings), in publication order; no re-extraction")
@@ -29,7 +31,8 @@ from pipeline.config import default_of
 @summary_option
 @handle_errors
 def reprocess(database_url: str | None, since: datetime | None, source: str | None, outdated: bool,
-              batch_size: int, spacy_model: str | None, keep_all_events: bool, progress: bool | None,
+              batch_size: int, spacy_model: str | None, keep_all_events: bool, named_events_only: bool,
+              progress: bool | None,
               stories: bool = False, summary_format: str = "text") -> None:
     """Re-extract stored articles (all, --since, --source or --outdated) and replace their entities,
     mentions and events, without going through Kafka. For a full replay through Kafka instead,
@@ -53,7 +56,7 @@ def reprocess(database_url: str | None, since: datetime | None, source: str | No
     engine = make_engine(s.database_url_with_password())
     day = since.date() if since else None
     kw: dict[str, Any] = {"since": day, "source": source, "outdated_only": outdated, "batch_size": batch_size,
-          "keep_all_events": keep_all_events}
+          "keep_all_events": keep_all_events, "named_only": named_events_only}
     show = sys.stderr.isatty() if progress is None else progress
     if show:
         from rich.progress import Progress

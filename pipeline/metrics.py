@@ -96,7 +96,8 @@ class Metrics:
         self.entities_extracted = Counter("newsstream_entities_extracted_total",
                                           "Entities extracted, by label", ["label"], registry=r)
         self.events_extracted = Counter("newsstream_events_extracted_total",
-                                        "Events extracted, by PLOVER type", ["type"], registry=r)
+                                        "Events extracted, by family (political, business, justice...) and type",
+                                        ["family", "type"], registry=r)
         self.events_by_country = Counter("newsstream_events_by_country_total",
                                          "Events extracted, by the ISO 3166 country where they happened "
                                          "('none': not placed)", ["country"], registry=r)

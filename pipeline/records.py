@@ -152,6 +152,7 @@ class Event:
     country: str | None = None  # ISO 3166 alpha-2: its location's, else its sentence's places', else the dateline's
     family: str = "other"  # the type's family: political, business, justice, personnel, life, sport...
     quote: Span | None = None  # a STATEMENT's reported words
+    plover: str | None = None  # the PLOVER type a political coder would give it (ARREST: COERCE), if any
 
 
 @dataclass
@@ -198,5 +199,6 @@ def _event_dict(ev: Event) -> dict[str, Any]:
         **({"source": _span(ev.source)} if ev.source else {}),
         "country": ev.country,
         "family": ev.family,
+        "plover": ev.plover,
         **({"quote": _span(ev.quote)} if ev.quote else {}),
     }

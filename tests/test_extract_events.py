@@ -32,8 +32,8 @@ def find(evs: list[Event], lemma: str) -> Event:
 def test_subject_verb_object_with_type_offsets_and_location(nlp) -> None:
     text = "German Chancellor Olaf Scholz met French President Emmanuel Macron in Paris."
     ev = find(events(nlp, text), "meet")
-    assert (who(ev.actor), ev.type, who(ev.target), who(ev.location)) == (
-        "Olaf Scholz", "CONSULT", "Emmanuel Macron", "Paris")
+    assert (who(ev.actor), ev.type, ev.family, ev.plover, who(ev.target), who(ev.location)) == (
+        "Olaf Scholz", "MEET", "contact", "CONSULT", "Emmanuel Macron", "Paris")
     assert text[ev.trigger.start:ev.trigger.end] == ev.trigger.text == "met"
     assert text[ev.actor.start:ev.actor.end] == ev.actor.text == "Olaf Scholz"
     assert ev.sentence == text and ev.modality == "asserted" and not ev.negated
@@ -46,7 +46,8 @@ def test_passive_agent_is_the_actor(nlp) -> None:
 
 def test_agentless_passive_has_no_actor(nlp) -> None:
     ev = find(events(nlp, "Anna Virtanen was arrested in Oslo."), "arrest")
-    assert (ev.actor, who(ev.target), ev.type) == (None, "Anna Virtanen", "COERCE")
+    assert (ev.actor, who(ev.target), ev.type, ev.family, ev.plover) == (None, "Anna Virtanen", "ARREST", "justice",
+                                                                         "COERCE")
 
 
 def test_coordinated_verb_shares_the_subject_and_phrase_takes_its_object(nlp) -> None:
@@ -92,12 +93,12 @@ def test_role_phrase_resolves_to_the_person_holding_the_role(nlp) -> None:
 
 def test_group_noun_resolves_to_the_named_organisation(nlp) -> None:
     evs = events(nlp, "The Northwind Company opened a factory in Ohio. Later the company closed the plant.")
-    ev = find(evs, "close")
-    assert (ev.actor.text, ev.actor.entity) == ("company", "Northwind Company")
+    ev = find(evs, "close plant")
+    assert (ev.actor.text, ev.actor.entity, ev.type) == ("company", "Northwind Company", "CLOSURE")
 
 
 def test_modal_makes_an_event_hypothetical(nlp) -> None:
-    ev = find(events(nlp, "Moscow could launch a new offensive against Kyiv."), "launch")
+    ev = find(events(nlp, "Moscow could launch a new offensive against Kyiv."), "launch offensive")
     assert (who(ev.actor), ev.modality) == ("Moscow", "hypothetical")
 
 
@@ -122,7 +123,7 @@ def test_explicit_date_beats_weekday_and_missing_date_stays_null(nlp) -> None:
     evs = events(nlp, "The Red Cross delivered aid to Gaza on Friday (March 1). Hamas released two hostages.")
     aid = find(evs, "deliver aid")
     assert (aid.type, who(aid.target), aid.date, aid.date_text) == ("AID", "Gaza", "2024-03-01", "Friday (March 1)")
-    released = find(evs, "release")
+    released = find(evs, "release hostage")
     assert (released.date, released.date_text) == (None, None)  # never the publication date
 
 
@@ -144,10 +145,11 @@ def test_nominal_event_needs_its_arguments(nlp) -> None:
     assert [(who(e.actor), who(e.target), e.type) for e in attacks] == [("Russian", "port", "ASSAULT")]
 
 
-def test_default_keeps_only_events_with_named_arguments(nlp) -> None:
-    text = "The farmer sold his cows. Anna Virtanen bought a house."
-    assert [e.trigger.lemma for e in events(nlp, text)] == ["buy"]
-    assert [e.trigger.lemma for e in events(nlp, text, keep_all_events=True)] == ["sell", "buy"]
+def test_default_keeps_events_with_named_or_agent_arguments(nlp) -> None:
+    text = "The farmer sold his cows. Anna Virtanen bought a house. Police arrested two men."
+    assert [e.trigger.lemma for e in events(nlp, text)] == ["buy house", "arrest"]
+    assert [e.trigger.lemma for e in events(nlp, text, named_only=True)] == ["buy house"]
+    assert [e.trigger.lemma for e in events(nlp, text, keep_all_events=True)] == ["sell", "buy house", "arrest"]
 
 
 def test_dateline_is_not_the_subject(nlp) -> None:
@@ -185,9 +187,9 @@ def test_infinitive_under_object_control_verb_takes_the_object_as_actor(nlp) -> 
 
 
 def test_relative_clause_and_coordinated_passive_reach_the_noun(nlp) -> None:
-    evs = events(nlp, "Hamas released the hostages, who were taken to Cairo and were handed to the Red Cross.",
+    evs = events(nlp, "Hamas released the hostages, who were flown to Cairo and were handed to the Red Cross.",
                  keep_all_events=True)
-    take, hand = find(evs, "take"), find(evs, "hand")
+    take, hand = find(evs, "fly"), find(evs, "hand")
     assert (take.actor, who(take.target), who(take.location)) == (None, "hostages", "Cairo")
     assert (hand.actor, who(hand.target)) == (None, "hostages")
     recapture = find(events(nlp, "Hamas attacked the town, which the army later recaptured.",

@@ -1,4 +1,5 @@
-"""The editable PLOVER lexicon (plover.json): typing without code changes (no model needed)."""
+"""The editable event lexicon (lexicon.json): a taxonomy for all of the news, typing without code
+changes, and files refused at load time with their line (no model needed)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,47 @@ from importlib import resources
 
 import pytest
 
-from pipeline.extract.lexicon import OTHER, PLOVER_TYPES, Lexicon, default_lexicon
+from pipeline.extract.lexicon import OTHER, PLOVER_TYPES, STATEMENT, Lexicon, LexiconError, default_lexicon
+
+FAMILIES = {"political", "business", "justice", "personnel", "life", "transfer", "movement", "contact", "sport",
+            "culture", "statement", "other"}
 
 
-def test_packaged_file_is_documented_and_uses_only_plover_types() -> None:
-    data = json.loads(resources.files("pipeline.extract").joinpath("plover.json").read_text(encoding="utf-8"))
+def packaged() -> dict:
+    return json.loads(resources.files("pipeline.extract").joinpath("lexicon.json").read_text(encoding="utf-8"))
+
+
+def test_every_type_has_a_family_a_definition_and_an_example() -> None:
+    data = packaged()
     assert data["_about"], "the file documents its own format"
+    for name, info in data["types"].items():
+        assert info["family"] in FAMILIES, name
+        assert info["definition"] and info["example"], f"{name} is documented"
+        assert info["plover"] is None or info["plover"] in PLOVER_TYPES, name
+    political = {n for n, i in data["types"].items() if i["family"] == "political"}
+    assert political == PLOVER_TYPES, "PLOVER's sixteen types are the political family"
+    for family in ("business", "justice", "personnel", "life", "sport"):
+        assert any(i["family"] == family for i in data["types"].values()), family
     for section in ("verbs", "phrases", "nouns"):
-        assert set(data[section]) <= PLOVER_TYPES
+        assert set(data[section]) <= set(data["types"])
         assert all(isinstance(w, str) and w == w.lower() for words in data[section].values() for w in words)
 
 
-def test_verbs_phrases_and_nouns_are_typed() -> None:
+def test_general_news_is_typed() -> None:
+    lex = default_lexicon()
+    assert lex.verb_type("cut", "job") == ("JOB_CUTS", "cut job")
+    assert lex.verb_type("acquire") == ("MERGER", None)
+    assert lex.verb_type("post", "profit") == ("RESULTS", "post profit")
+    assert lex.verb_type("arrest") == ("ARREST", None) and lex.plover("ARREST") == "COERCE"
+    assert lex.verb_type("resign") == ("RESIGN", None)
+    assert lex.verb_type("die") == ("DIE", None)
+    assert lex.verb_type("beat") == ("WIN", None) and lex.family("WIN") == "sport"
+    assert lex.verb_type("win", "award") == ("AWARD", "win award")
+    assert lex.verb_type("win", "election") == ("ELECT", "win election")
+    assert lex.family(STATEMENT) == "statement" and lex.family(OTHER) == "other"
+
+
+def test_political_verbs_phrases_and_nouns_keep_their_plover_types() -> None:
     lex = default_lexicon()
     assert lex.verb_type("invite") == ("REQUEST", None)
     assert lex.verb_type("negotiate") == ("CONSULT", None)
@@ -27,7 +57,22 @@ def test_verbs_phrases_and_nouns_are_typed() -> None:
     assert lex.verb_type("call", "off") == ("REJECT", "call off")
     assert lex.verb_type("whistle") == (OTHER, None)
     assert lex.noun_type("uprising") == "PROTEST"
+    assert lex.noun_type("cuts", "job") == "JOB_CUTS"
     assert lex.noun_type("table") is None
+    assert lex.family("ASSAULT") == "political" and lex.plover("ASSAULT") == "ASSAULT"
+
+
+def test_reporting_verbs_are_not_types() -> None:
+    lex = default_lexicon()
+    for verb in ("say", "tell", "add", "claim", "report", "announce", "explain", "argue"):
+        assert verb in lex.reporting and verb not in lex.verbs, verb
+    assert lex.reports("warn") and lex.verb_type("warn") == ("THREATEN", None)  # typed, and reports too
+
+
+def test_agent_sectors() -> None:
+    lex = default_lexicon()
+    assert [lex.sectors[n] for n in ("police", "troops", "court", "company", "rebels", "protesters")] == [
+        "police", "military", "judiciary", "business", "rebels", "protesters"]
 
 
 def test_dropped_final_e_is_repaired_only_for_known_lemmas() -> None:
@@ -41,18 +86,46 @@ def test_dropped_final_e_is_repaired_only_for_known_lemmas() -> None:
 
 
 def test_a_custom_file_changes_typing(tmp_path) -> None:
-    path = tmp_path / "plover.json"
-    path.write_text(json.dumps({"verbs": {"AID": ["whistle"]}, "phrases": {"THREATEN": ["wave flag"]},
-                                "reporting": ["mutter"]}), encoding="utf-8")
+    path = tmp_path / "lexicon.json"
+    path.write_text(json.dumps({
+        "types": {"HUG": {"family": "life", "definition": "People hug.", "example": "They hugged."}},
+        "verbs": {"HUG": ["embrace"]}, "phrases": {"HUG": ["wave flag"]}, "reporting": ["mutter"]}), encoding="utf-8")
     lex = Lexicon.from_file(path)
-    assert lex.verb_type("whistle") == ("AID", None)
-    assert lex.verb_type("wave", "flag") == ("THREATEN", "wave flag")
+    assert lex.verb_type("embrace") == ("HUG", None) and lex.family("HUG") == "life"
+    assert lex.verb_type("wave", "flag") == ("HUG", "wave flag")
     assert lex.verb_type("invite") == (OTHER, None)
     assert "mutter" in lex.reporting
 
 
-def test_unknown_type_is_an_error(tmp_path) -> None:
+def test_a_file_of_plover_word_lists_still_loads(tmp_path) -> None:
+    path = tmp_path / "plover.json"
+    path.write_text(json.dumps({"verbs": {"AID": ["whistle"]}}), encoding="utf-8")
+    lex = Lexicon.from_file(path)
+    assert lex.verb_type("whistle") == ("AID", None) and lex.family("AID") == "political"
+
+
+def test_unknown_type_is_refused_with_file_and_line(tmp_path) -> None:
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"verbs": {"HUG": ["embrace"]}}), encoding="utf-8")
-    with pytest.raises(ValueError, match="HUG"):
+    path.write_text('{\n  "types": {"ARREST": {"family": "justice"}},\n  "verbs": {\n'
+                    '    "ARREST": ["arrest"],\n    "HUG": ["embrace"]\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:5: verbs: unknown type 'HUG'"):
+        Lexicon.from_file(path)
+
+
+def test_a_trigger_under_two_types_is_refused_with_file_and_line(tmp_path) -> None:
+    path = tmp_path / "twice.json"
+    path.write_text('{\n  "types": {"ARREST": {"family": "justice"}, "FINE": {"family": "justice"}},\n'
+                    '  "nouns": {"FINE": ["fine"]},\n  "verbs": {\n    "ARREST": ["arrest", "fine"],\n'
+                    '    "FINE": ["fine", "penalise"]\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:6: verbs: 'fine' is listed under both ARREST and FINE"):
+        Lexicon.from_file(path)
+
+
+def test_a_type_without_family_and_broken_json_are_refused(tmp_path) -> None:
+    path = tmp_path / "nofamily.json"
+    path.write_text('{\n  "types": {\n    "HUG": {"definition": "x"}\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:3: type 'HUG' needs a 'family'"):
+        Lexicon.from_file(path)
+    path.write_text('{\n  "verbs": {\n    "AID": ["help",]\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:3: not JSON"):
         Lexicon.from_file(path)

@@ -82,7 +82,8 @@ def test_entity_profile_in_every_format(loaded: str, engine: sa.Engine) -> None:
     assert res.exit_code == 0, res.output
     blocks = {b.split("\n", 1)[0]: list(csv.DictReader(io.StringIO(b.split("\n", 1)[1])))
               for b in res.stdout.strip().split("\n\n")}
-    assert list(blocks) == ["# entities", "# aliases", "# timeline", "# cooccurring", "# recent_events"]
+    assert list(blocks) == ["# entities", "# aliases", "# label_history", "# merges", "# timeline", "# cooccurring",
+                            "# recent_events"]  # 0008: the label history and the merges
     assert blocks["# entities"][0]["name"] == "Alexander Lukashenko"
     assert {r["alias"] for r in blocks["# aliases"]} == {"alexander lukashenko", "lukashenko"}
     assert blocks["# timeline"] == [{"day": "2024-03-01", "mentions": "2", "articles": "1"},

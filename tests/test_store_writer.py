@@ -124,7 +124,8 @@ def test_same_batch_twice_changes_nothing(engine: sa.Engine) -> None:
     assert {t: len(rows) for t, rows in before.items()} == {
         "articles": 2, "entities": 5, "entity_aliases": 6, "mentions": 7, "events": 4,
         "article_entities": 6, "entity_stats": 5, "places": 0, "article_places": 0,  # no geo in these records
-        "stories": 2, "story_events": 3, "story_merges": 0}  # Minsk and Kyiv: two stories, nothing merged
+        "stories": 2, "story_events": 3, "story_merges": 0,  # Minsk and Kyiv: two stories, nothing merged
+        "entity_labels": 6, "entity_forms": 6, "entity_label_history": 5, "entity_merges": 0}  # 0008
 
 
 def test_reextraction_replaces_mentions_and_events(engine: sa.Engine) -> None:

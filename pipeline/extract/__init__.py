@@ -3,7 +3,7 @@
 Public API: ``EXTRACTOR_VERSION``, ``load_nlp``, ``extract_doc``, ``extract_articles``.
 Rules live in small modules: ``nlp`` (loading), ``entities`` (span cleanup, titles, dateline,
 canonical names), ``coref`` (appositions, role phrases, pronouns), ``events`` (clause and nominal
-events), ``dates`` (dates relative to publication), ``modality``, ``lexicon`` + ``plover.json``.
+events), ``dates`` (dates relative to publication), ``modality``, ``lexicon`` + ``lexicon.json``.
 """
 
 from pipeline.extract.core import extract_articles, extract_doc

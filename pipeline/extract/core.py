@@ -26,6 +26,7 @@ from pipeline.extract.entities import (
     sentences,
 )
 from pipeline.extract.events import find_events
+from pipeline.extract.labels import relabel
 from pipeline.extract.lexicon import Lexicon
 from pipeline.extract.places import add_places
 from pipeline.geo import Gazetteer
@@ -36,13 +37,14 @@ def _sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
     return [(s[2], s[3]) for s in sentences(doc)]
 
 
-def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
+def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False, named_only: bool = False,
                 labels: frozenset[str] | None = None, lexicon: Lexicon | None = None,
                 gazetteer: Gazetteer | None = None) -> Extraction:
     """Entities and events of one article whose ``body`` was parsed into ``doc``, with their places.
 
-    ``labels``: the entity labels kept (default: the named ones); ``lexicon``: a PLOVER lexicon other
-    than the packaged plover.json (``Lexicon.from_file``); ``gazetteer``: places other than the
+    Events kept: those with a named or agent ("police") participant; ``named_only``: a named one;
+    ``keep_all_events``: any. ``labels``: the entity labels kept (default: the named ones); ``lexicon``:
+    an event lexicon other than the packaged lexicon.json (``Lexicon.from_file``); ``gazetteer``: places other than the
     process's ``pipeline.geo.default_gazetteer()``.
     """
     labels = DEFAULT_LABELS if labels is None else frozenset(labels)
@@ -50,9 +52,10 @@ def extract_doc(doc: Doc, article: Article, *, keep_all_events: bool = False,
     ents = canonicalize(doc, find_mentions(doc, labels, dateline=article.dateline))
     propagate(doc, ents)  # in place: names the model missed
     acronyms(doc, ents, labels)
+    ents = relabel(ents, text, gazetteer=gazetteer)  # PERSON/ORG/GPE by gazetteer, corporate cues, first names
     mentions = mentions_of(ents)
     events, roles = find_events(doc, mentions, ents, published=article.published_date,
-                                keep_all=keep_all_events, lexicon=lexicon)
+                                keep_all=keep_all_events, lexicon=lexicon, named_only=named_only)
     ents = assign_roles(ents, roles)  # appositions read by the events ("head of the rebel army")
     sents = _sentence_bounds(doc)
     sent_of_char = _sentence_lookup(sents)

@@ -5,10 +5,14 @@ One left-to-right pass over the tokens (``Resolver.__init__``) resolves, in text
 * appositions: "the head of the mercenary group, Yevgeny Prigozhin" -> Yevgeny Prigozhin (and the
   description becomes one of his roles); "the ruler Lukashenko" -> Alexander Lukashenko;
 * role phrases: "the Belarusian leader" -> the person whose roles share most words with the phrase
-  ("Belarusian President"), ties to the most recently mentioned; role nouns are in plover.json;
+  ("Belarusian President"), ties to the most recently mentioned; role nouns are in lexicon.json;
 * group phrases: "the Wagner troops" -> the entity named in the phrase; "the mercenaries" -> the
   last entity seen named with that group noun ("the Wagner mercenaries");
-* pronoun rule: "he"/"she" (and "him"/"her") -> the most recent subject before it that is a person.
+* descriptions: "the ministry" -> the latest organisation named with the word; "the company", "the
+  carmaker" -> the latest organisation mentioned;
+* pronouns: "he"/"she" (and "him"/"her") -> the most recent subject before it that is a person (an
+  object pronoun never its own clause's subject); "it"/"its" -> the latest organisation subject,
+  "they"/"their" -> the latest subject when that was an organisation.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ from pipeline.extract.entities import EntityState, RawMention, doc_text
 from pipeline.extract.lexicon import Lexicon
 
 PERSONAL = frozenset({"he", "she", "him", "her"})
+ORG_PRONOUNS = frozenset({"it", "its", "they", "them", "their"})
 SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+OBJECTS = frozenset({"dobj", "pobj", "dative"})
+_COMPANY_SECTORS = frozenset({"business", "sport", "media", "arts"})
 _NP_MODS = frozenset({"det", "amod", "compound", "nmod", "poss", "nummod", "quantmod", "case"})
 # office holders a generic "leader" / "head" / "ruler" can refer to
 _LEADERS = frozenset({"president", "leader", "ruler", "head", "boss", "chief", "premier", "dictator",
@@ -39,6 +46,7 @@ class Ref:
     start: int
     end: int
     entity: int = -1
+    sector: str | None = None  # an unnamed agent's sector, from its head noun ("police": police)
 
 
 def base_np(tok: Token) -> tuple[int, int]:
@@ -53,8 +61,37 @@ def base_np(tok: Token) -> tuple[int, int]:
     return doc[left].idx, tok.idx + len(tok.text)
 
 
+def doc_compound(tok: Token) -> bool:
+    """Is the token before ``tok`` a compound modifier of it?"""
+    prev = tok.doc[tok.i - 1]
+    return prev.dep_ == "compound" and prev.head.i == tok.i
+
+
 def _role_words(text: str) -> set[str]:
     return {w for w in text.lower().replace("’", "'").split() if w not in _STOP}
+
+
+class _Recent:
+    """What the walk has seen so far: person subjects in order, organisations mentioned, the last subject."""
+
+    def __init__(self) -> None:
+        self.persons: list[int] = []
+        self.orgs: list[int] = []
+        self.org = -1  # the latest organisation subject
+        self.last = -1  # the latest subject's entity (-1: a subject with none)
+
+    def org_seen(self, e: int) -> None:
+        if not self.orgs or self.orgs[-1] != e:
+            self.orgs.append(e)
+
+    def subject(self, e: int, entities: list[EntityState]) -> None:
+        self.last = e
+        if e >= 0 and entities[e].label == "PERSON":
+            if e in self.persons:
+                self.persons.remove(e)
+            self.persons.append(e)
+        elif e >= 0 and entities[e].label == "ORG":
+            self.org = e
 
 
 class Resolver:
@@ -77,7 +114,8 @@ class Resolver:
     # ------------------------------------------------------------------ the pass
     def _walk(self) -> None:
         doc, ents = self.doc, self.entities
-        last_person = -1
+        recent = _Recent()
+        self._recent = recent
         last_seen: dict[int, int] = {}  # person entity -> last token index mentioned
         groups: dict[str, int] = {}  # group noun / modifier -> entity
         pos = doc.to_array([POS]).ravel().tolist()
@@ -99,9 +137,8 @@ class Resolver:
                     for w in (tok.lower_, tok.lemma_.lower()):  # "Northwind Company" -> "the company"
                         if w in self.lex.group_nouns:
                             groups[w] = e
-            elif low in PERSONAL and tok.pos_ == "PRON":
-                if last_person >= 0:
-                    found = last_person
+            elif tok.pos_ == "PRON" and (low in PERSONAL or low in ORG_PRONOUNS):
+                found = self._pronoun(tok, recent, last_seen)
             elif tok.pos_ in {"NOUN", "PROPN"}:
                 found = self._appos(tok)
                 if found >= 0 and ents[found].label == "PERSON":
@@ -123,10 +160,26 @@ class Resolver:
                 self.nominal[tok.i] = found
                 if ents[found].label == "PERSON":
                     last_seen[found] = tok.i
+            if mi >= 0 and ents[self.mentions[mi].entity].label == "ORG":
+                recent.org_seen(self.mentions[mi].entity)
             if tok.dep_ in SUBJECTS or (tok.dep_ == "pobj" and tok.head.dep_ == "agent"):
-                e = self.entity_of(tok)
-                if e >= 0 and ents[e].label == "PERSON":
-                    last_person = e
+                recent.subject(self.entity_of(tok), ents)
+
+    def _pronoun(self, tok: Token, recent: _Recent, last_seen: dict[int, int]) -> int:
+        """he/she -> the latest person subject (for an object pronoun, not its own clause's subject:
+        "Weinstein attacked her" is not Weinstein); it/its -> the latest organisation subject;
+        they/their -> the latest subject when it was an organisation."""
+        low = tok.lower_
+        if low in ORG_PRONOUNS:
+            if low in ("it", "its"):
+                return recent.org
+            return recent.last if recent.last >= 0 and self.entities[recent.last].label == "ORG" else -1
+        if tok.dep_ in OBJECTS:  # any person seen before, latest first, but the clause's own subject
+            verb = tok.head.head if tok.dep_ == "pobj" else tok.head
+            own = next((self.entity_of(c) for c in verb.children if c.dep_ in SUBJECTS), -1)
+            seen = sorted(((i, e) for e, i in last_seen.items() if i < tok.i), reverse=True)
+            return next((e for _, e in seen if e != own), -1)
+        return recent.persons[-1] if recent.persons else -1
 
     def _appos_mention(self, tok: Token) -> RawMention | None:
         """The named apposition of ``tok``; for a role noun also one the parser hung on its "of" object
@@ -187,7 +240,20 @@ class Resolver:
         for w in (lemma, *sorted(words)):
             if w in groups:
                 return groups[w]
-        return -1
+        return self._description(tok, lemma)
+
+    def _description(self, tok: Token, lemma: str) -> int:
+        """"the ministry" -> the latest organisation named with that word ("Ministry of Finance");
+        "the company" / "the carmaker" -> the latest organisation subject, else the latest mentioned."""
+        if not any(c.dep_ == "det" and c.lower_ == "the" for c in tok.children) or tok.tag_ in ("NNS", "NNPS"):
+            return -1
+        orgs = self._recent.orgs
+        named = next((e for e in reversed(orgs) if lemma in self.entities[e].key.split()), -1)
+        if named >= 0 or self.lex.sectors.get(lemma) not in _COMPANY_SECTORS:
+            return named
+        if self._recent.org >= 0:
+            return self._recent.org
+        return orgs[-1] if orgs else -1
 
     # ------------------------------------------------------------------ lookups
     def entity_of(self, tok: Token) -> int:
@@ -211,4 +277,8 @@ class Resolver:
             m = self.mentions[mi]
             return Ref(m.start, m.end, m.entity)
         s, e = base_np(tok)
-        return Ref(s, e, self.nominal.get(tok.i, -1))
+        sectors = self.lex.sectors
+        sector = sectors.get(tok.lemma_.lower()) or sectors.get(tok.lower_)
+        if sector is None and tok.i > 0 and doc_compound(tok):  # "riot police"
+            sector = sectors.get(f"{tok.doc[tok.i - 1].lower_} {tok.lower_}")
+        return Ref(s, e, self.nominal.get(tok.i, -1), sector)

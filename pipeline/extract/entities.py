@@ -210,6 +210,12 @@ def find_dateline(text: str, dateline: str | None = None) -> tuple[int, int] | N
     return None
 
 
+def dateline_region(text: str) -> tuple[int, int] | None:
+    """Char span of the whole dateline ("SAN JOSE, Costa Rica (AP) –"), when the text opens a line with one."""
+    m = _DATELINE.search(text[:3000])
+    return m.span() if m and len(m.group("city")) > 1 else None
+
+
 def find_mentions(doc: Doc, labels: Iterable[str] = DEFAULT_LABELS, dateline: str | None = None
                   ) -> list[RawMention]:
     """Cleaned mentions of the named labels, plus the dateline city, in text order."""

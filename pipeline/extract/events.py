@@ -4,10 +4,15 @@ For each clause: actor (subject, agent of a passive, the controller of an infini
 shared by coordinated verbs), action (trigger lemma with its particle or light-verb object: "take
 control"), target (object, passive subject, or the object of to/against/on/with...), location (a
 place named in the clause), date (a date expression in the clause, normalised against publication),
-negation, modality and its source, and the sentence. Types come from plover.json.
+negation, modality and its source, and the sentence. Types and their families come from lexicon.json.
+
+A reporting verb ("said", "told") is never an event of its own: the clauses under it are
+``reported`` with its subject as their source, and when none of them is a typed event it makes one
+``STATEMENT`` event (the speaker as actor, the addressee as target, the words as ``quote``).
+An unnamed actor or target ("police", "the company") carries the sector of its head noun.
 
 An action with neither actor nor target ("following", "including") is never an event; by default only
-events whose actor or target refers to a named entity are kept.
+events whose actor or target refers to a named entity or an agent with a sector are kept.
 All work is linear in the number of tokens.
 """
 
@@ -22,12 +27,13 @@ from spacy.tokens import Doc, Token
 
 from pipeline.extract.coref import Ref, Resolver
 from pipeline.extract.dates import normalize_date
-from pipeline.extract.entities import EntityState, RawMention, doc_text, sentences
-from pipeline.extract.lexicon import Lexicon, default_lexicon
-from pipeline.extract.modality import modality, negated
+from pipeline.extract.entities import EntityState, RawMention, dateline_region, doc_text, sentences
+from pipeline.extract.lexicon import OTHER, STATEMENT, Lexicon, default_lexicon
+from pipeline.extract.modality import Modality, modality, negated
 from pipeline.records import Event, Span, Trigger
 
 _RELATIVE = frozenset({"who", "that", "which", "whom"})
+_PERSONAL = frozenset({"he", "she"})
 _TARGET_PREPS = ("against", "on", "to", "with", "toward", "towards", "over")
 _NOT_ARGUMENTS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"})
 _QUANTITY_HEADS = frozenset({"number", "group", "dozen", "dozens", "hundreds", "thousands", "millions", "lot",
@@ -61,7 +67,8 @@ def _is_trigger(tok: Token) -> bool:
 
 
 def _passive(verb: Token) -> bool:
-    return any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children)
+    """A passive clause, also a headline's "X fired by Y" (a participle with a "by" agent)."""
+    return any(c.dep_ in ("nsubjpass", "auxpass", "agent") for c in verb.children)
 
 
 def _passive_like(verb: Token) -> bool:
@@ -112,7 +119,7 @@ class _Clauses:
     @staticmethod
     def target(verb: Token, skip: Token | None = None) -> Token | None:
         if _passive(verb):
-            subj = _child(verb, "nsubjpass")
+            subj = _child(verb, "nsubjpass", "nsubj")
             if subj is not None:
                 return verb.head if subj.lower_ in _RELATIVE and verb.dep_ == "relcl" else subj
         elif verb.dep_ == "acl" and verb.tag_ == "VBN":  # "two priests kidnapped earlier"
@@ -195,6 +202,7 @@ class _Builder:
         self.text = doc_text(doc)
         self.resolver = Resolver(doc, mentions, entities, lex)
         self.clauses = _Clauses(lex)
+        self.dateline = dateline_region(self.text)
         pos, dep = _token_arrays(doc)
         self.is_trigger = [False] * len(doc)
         self.nouns = []
@@ -237,7 +245,8 @@ class _Builder:
         if ref is None:
             return None
         ent = self.entities[ref.entity].name if ref.entity >= 0 else None
-        return Span(text=self.text[ref.start:ref.end], start=ref.start, end=ref.end, entity=ent)
+        return Span(text=self.text[ref.start:ref.end], start=ref.start, end=ref.end, entity=ent,
+                    sector=None if ent else ref.sector)
 
     def date_of(self, verb: Token, future: bool) -> tuple[str | None, str | None]:
         cur, depth = verb, 0
@@ -249,50 +258,105 @@ class _Builder:
                 return None, None
             cur, depth = cur.head, depth + 1
 
-    def verb_event(self, verb: Token) -> tuple[int, Event] | None:
+    def typing(self, verb: Token) -> tuple[str, str | None, Token]:
+        """(type, matched phrase or None, last token of the trigger) of a verb, by its particle, its
+        object ("cut jobs"), a preposition and its object ("file for bankruptcy") or a preposition."""
         lex = self.lex
         lemma = lex.repair_lemma(verb.lemma_.lower(), verb.lower_)
-        prt = _child(verb, "prt")
-        obj = _child(verb, "dobj")
+        prt, obj = _child(verb, "prt"), _child(verb, "dobj")
         ptype, phrase, trig_end = None, None, verb
         if prt is not None:
             ptype, phrase = lex.verb_type(lemma, prt.lower_)
             phrase = phrase or f"{lemma} {prt.lower_}"
-            if prt.i == verb.i + 1:
-                trig_end = prt
-        if obj is not None and (ptype is None or ptype == "OTHER"):
+            trig_end = prt if prt.i == verb.i + 1 else verb
+        if obj is not None and (ptype is None or ptype == OTHER):
             t, p = lex.verb_type(lemma, obj.lemma_.lower())
             if p is None:
                 t, p = lex.verb_type(lemma, obj.lower_)
             if p is not None:
                 ptype, phrase = t, p
-                if obj.i == trig_end.i + 1:
-                    trig_end = obj
-        if phrase is None:  # a prepositional verb listed as such: "call for", "work with"
-            for c in verb.children:
-                if c.dep_ == "prep" and f"{lemma} {c.lower_}" in lex.verbs:
-                    ptype, phrase = lex.verbs[f"{lemma} {c.lower_}"], f"{lemma} {c.lower_}"
-                    if c.i == verb.i + 1:
-                        trig_end = c
-                    break
-        if ptype is None or (ptype == "OTHER" and phrase is None):
+                trig_end = obj if obj.i == trig_end.i + 1 else trig_end
+        if phrase is None:
+            ptype, phrase, trig_end = self._prep_typing(verb, lemma, ptype, trig_end)
+        if ptype is None or (ptype == OTHER and phrase is None):
             ptype, _ = lex.verb_type(lemma)
-        if phrase is None and lemma in lex.ignore:
-            return None
+        return ptype, phrase, trig_end
+
+    def _prep_typing(self, verb: Token, lemma: str, ptype: str | None, trig_end: Token
+                     ) -> tuple[str | None, str | None, Token]:
+        lex = self.lex
+        for c in verb.children:
+            if c.dep_ != "prep":
+                continue
+            pobj = _child(c, "pobj")
+            if pobj is not None and pobj.ent_type_ in _NOT_ARGUMENTS:
+                continue  # "fired on Monday" is not "fire on"
+            if pobj is not None:  # "file for bankruptcy"
+                triple = f"{lemma} {c.lower_} {pobj.lemma_.lower()}"
+                if triple in lex.phrases:
+                    return lex.phrases[triple], triple, pobj if pobj.i == c.i + 1 == verb.i + 2 else verb
+            pair = f"{lemma} {c.lower_}"
+            if pair in lex.verbs:  # a prepositional verb listed as such: "call for", "work with"
+                return lex.verbs[pair], pair, c if c.i == verb.i + 1 else trig_end
+        return ptype, None, trig_end
+
+    def is_speech(self, verb: Token) -> bool:
+        """A reporting verb with no typed phrase ("said", not "reported a profit"): never an event itself."""
+        lemma = self.lex.repair_lemma(verb.lemma_.lower(), verb.lower_)
+        ptype, phrase, _ = self.typing(verb)
+        return (lemma in self.lex.reporting or phrase in self.lex.reporting) and ptype == OTHER
+
+    def arguments(self, verb: Token, phrase: str | None) -> tuple[Ref | None, Ref | None]:
+        """The actor and target of a verb, resolved; a phrase's object gives way to its "of" object."""
+        obj = _child(verb, "dobj")
         actor_tok = self.clauses.actor(verb)
-        phrase_obj = obj if phrase is not None and obj is not None and phrase.endswith(obj.lemma_.lower()) else None
-        if phrase_obj is None and phrase is not None and obj is not None and phrase.endswith(obj.lower_):
+        phrase_obj = None
+        if phrase is not None and obj is not None and (phrase.endswith(obj.lemma_.lower())
+                                                        or phrase.endswith(obj.lower_)):
             phrase_obj = obj
         if phrase_obj is not None:  # "take control of X": X is the target
-            target_tok = _prep_object(phrase_obj, ("of", "over"))  # "take control of X"
+            target_tok = _prep_object(phrase_obj, ("of", "over"))
             if target_tok is None:  # "deliver aid to X"; else the object itself ("sign a pact")
                 target_tok = self.clauses.target(verb, skip=phrase_obj) or phrase_obj
         else:
             target_tok = self.clauses.target(verb)
-        actor_tok, target_tok = _head_noun(actor_tok), _head_noun(target_tok)
+        actor_tok, target_tok = self._not_dateline(_head_noun(actor_tok)), self._not_dateline(_head_noun(target_tok))
         actor = self.resolver.ref(actor_tok) if actor_tok is not None else None
+        if actor_tok is not None and actor_tok.lower_ in _PERSONAL and verb.dep_ == "relcl":
+            actor = self._relative_pronoun_actor(verb) or actor
         target = self.resolver.ref(target_tok) if target_tok is not None else None
-        mod, source_tok = modality(verb, lex)
+        return actor, target
+
+    def _not_dateline(self, tok: Token | None) -> Token | None:
+        """No argument from the dateline ("SAN JOSE, Costa Rica –"): it says where the news was filed."""
+        if tok is None or self.dateline is None or not self.dateline[0] <= tok.idx < self.dateline[1]:
+            return tok
+        return None
+
+    def _relative_pronoun_actor(self, verb: Token) -> Ref | None:
+        """"... not to annihilate the group and its leader, whom he would have crushed": "he" is the
+        actor of the clause whose object the relative clause describes, when that is a person."""
+        noun = verb.head
+        while noun.dep_ == "conj" and noun.head.i != noun.i:
+            noun = noun.head
+        if noun.dep_ != "dobj" or noun.head.pos_ not in ("VERB", "AUX"):
+            return None
+        outer = self.clauses.actor(noun.head)
+        ref = self.resolver.ref(outer) if outer is not None else None
+        if ref is not None and ref.entity >= 0 and self.entities[ref.entity].label == "PERSON":
+            return ref
+        return None
+
+    def verb_event(self, verb: Token) -> tuple[int, Event, Token | None] | None:
+        lex = self.lex
+        ptype, phrase, trig_end = self.typing(verb)
+        lemma = lex.repair_lemma(verb.lemma_.lower(), verb.lower_)
+        if phrase is None and lemma in lex.ignore:
+            return None
+        actor, target = self.arguments(verb, phrase)
+        if target is not None and target.entity >= 0 and self.entities[target.entity].label == "ORG":
+            ptype = (lex.org_target or {}).get(ptype, ptype)  # buying a company is a merger
+        mod = modality(verb, lex)
         future = any(c.dep_ == "aux" and c.lower_ in ("will", "shall", "'ll") for c in verb.children)
         day, day_text = self.date_of(verb, future)
         location = None
@@ -302,17 +366,40 @@ class _Builder:
             location = Ref(m.start, m.end, m.entity)
             break
         k, sentence = self.sentence(verb.i)
-        trig_text = self.text[verb.idx:trig_end.idx + len(trig_end.text)]
+        end = trig_end.idx + len(trig_end.text)
         event = Event(
-            type=ptype, trigger=Trigger(text=trig_text, lemma=phrase or lemma, start=verb.idx,
-                                        end=trig_end.idx + len(trig_end.text)),
+            type=ptype, trigger=Trigger(text=self.text[verb.idx:end], lemma=phrase or lemma, start=verb.idx, end=end),
             actor=self.span(actor), target=self.span(target), location=self.span(location),
-            date=day, date_text=day_text, negated=negated(verb), modality=mod, sentence=sentence,
-            source=self.span(self.resolver.ref(_source_noun(source_tok))) if source_tok is not None else None)
-        return k, event
+            date=day, date_text=day_text, negated=negated(verb), modality=mod.mode, sentence=sentence,
+            source=self.source(mod), family=lex.family(ptype), plover=lex.plover(ptype))
+        return k, event, mod.reporter
 
-    def noun_event(self, noun: Token) -> tuple[int, Event] | None:
-        ptype = self.lex.noun_type(noun.lemma_.lower()) or self.lex.noun_type(noun.lower_)
+    def source(self, mod: Modality) -> Span | None:
+        return self.span(self.resolver.ref(_source_noun(mod.source))) if mod.source is not None else None
+
+    def statement(self, verb: Token) -> tuple[int, Event] | None:
+        """A reporting verb whose words report no typed action: who said what, as one STATEMENT event."""
+        speaker = self._not_dateline(self.clauses.actor(verb))
+        if speaker is None:
+            return None
+        addressee = _child(verb, "dobj", "dative") if verb.lemma_.lower() == "tell" else None
+        if addressee is not None and addressee.pos_ in ("VERB", "AUX"):
+            addressee = None
+        addressee = addressee if addressee is not None else _prep_object(verb, ("to",))
+        k, sentence = self.sentence(verb.i)
+        quote = _quote(verb)
+        end = verb.idx + len(verb.text)
+        return k, Event(
+            type=STATEMENT, trigger=Trigger(text=verb.text, lemma=verb.lemma_.lower(), start=verb.idx, end=end),
+            actor=self.span(self.resolver.ref(speaker)),
+            target=self.span(self.resolver.ref(addressee)) if addressee is not None else None,
+            negated=negated(verb), sentence=sentence, family=self.lex.family(STATEMENT),
+            quote=Span(text=self.text[quote[0]:quote[1]], start=quote[0], end=quote[1]) if quote else None)
+
+    def noun_event(self, noun: Token) -> tuple[int, Event, Token | None] | None:
+        lemma = noun.lemma_.lower()
+        modifier = next((c.lower_ for c in noun.lefts if c.dep_ == "compound"), None)  # "job cuts"
+        ptype = self.lex.noun_type(lemma, modifier) or self.lex.noun_type(noun.lower_, modifier)
         if ptype is None:
             return None
         actor_tok = None
@@ -320,18 +407,23 @@ class _Builder:
             if c.dep_ in _NOMINAL_ACTOR and (self.resolver.entity_of(c) >= 0 or c.dep_ == "poss"):
                 actor_tok = c
         by = _prep_object(noun, ("by",))
-        actor_tok = by if by is not None else actor_tok
-        target_tok = _prep_object(noun, _NOMINAL_TARGET_PREPS)
+        actor_tok = self._not_dateline(by if by is not None else actor_tok)
+        target_tok = self._not_dateline(_prep_object(noun, _NOMINAL_TARGET_PREPS))
         if actor_tok is None and target_tok is None:
             return None
         actor = self.resolver.ref(actor_tok) if actor_tok is not None else None
         target = self.resolver.ref(target_tok) if target_tok is not None else None
         head = self.clause_of[noun.i]
-        mod = modality(self.doc[head], self.lex)[0] if head >= 0 else "asserted"
+        mod = modality(self.doc[head], self.lex) if head >= 0 else Modality("asserted")
+        reporter = mod.reporter
+        if head >= 0 and self.is_speech(self.doc[head]):  # "X announced a takeover of Y"
+            reporter = self.doc[head]
+            mod = Modality("reported", _child(reporter, "nsubj"), reporter)
         k, sentence = self.sentence(noun.i)
-        return k, Event(type=ptype, trigger=Trigger(text=noun.text, lemma=noun.lemma_.lower(), start=noun.idx,
+        return k, Event(type=ptype, trigger=Trigger(text=noun.text, lemma=lemma, start=noun.idx,
                                                     end=noun.idx + len(noun.text)),
-                        actor=self.span(actor), target=self.span(target), modality=mod, sentence=sentence)
+                        actor=self.span(actor), target=self.span(target), modality=mod.mode, sentence=sentence,
+                        source=self.source(mod), family=self.lex.family(ptype), plover=self.lex.plover(ptype)), reporter
 
     def announced_dates(self, found: list[tuple[int, int, Event]]) -> None:
         """"This was announced on Friday": the date goes to the undated events of the sentence before."""
@@ -348,24 +440,65 @@ class _Builder:
                     ev.date, ev.date_text = day, dtext
 
 
+def _quote(verb: Token) -> tuple[int, int] | None:
+    """Char span of what a reporting verb reports: its complement clause, or the clause it was
+    attached to ("'We are happy,' he said"), without the quotation marks and commas around it."""
+    comp = _child(verb, "ccomp", "parataxis", "xcomp")
+    doc = verb.doc
+    if comp is not None:
+        s, e = comp.left_edge.i, comp.right_edge.i + 1
+    elif verb.dep_ in ("ccomp", "parataxis") and verb.head.i != verb.i:
+        s, e = verb.head.left_edge.i, verb.left_edge.i
+    else:
+        return None
+    while s < e and (doc[s].is_punct or doc[s].is_space or doc[s].is_quote):
+        s += 1
+    while e > s and (doc[e - 1].is_punct or doc[e - 1].is_space or doc[e - 1].is_quote):
+        e -= 1
+    return (doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text)) if e > s else None
+
+
+def _kept(ev: Event, keep: str) -> bool:
+    """``keep``: "all" (any participant), "agents" (a named entity or an agent with a sector: the
+    default) or "named" (a named entity only)."""
+    args = [a for a in (ev.actor, ev.target) if a is not None]
+    if not args:
+        return False  # "following", "including": an action with no participant tells nothing
+    if keep == "all":
+        return True
+    return any(a.entity or (keep == "agents" and a.sector) for a in args)
+
+
 def find_events(doc: Doc, mentions: list[RawMention], entities: list[EntityState], published: date | None = None,
-                keep_all: bool = False, lexicon: Lexicon | None = None
+                keep_all: bool = False, lexicon: Lexicon | None = None, named_only: bool = False
                 ) -> tuple[list[Event], dict[int, list[str]]]:
     """Events of one Doc, in text order (see the module docstring), and the roles read on the way
-    (entity index -> "head of the mercenary group"...), for ``assign_roles``. Changes nothing."""
+    (entity index -> "head of the mercenary group"...), for ``assign_roles``. Changes nothing.
+
+    Kept: events with a participant that is a named entity or an agent with a sector ("police");
+    ``named_only``: a named entity only; ``keep_all``: any participant.
+    """
+    keep = "all" if keep_all else "named" if named_only else "agents"
     b = _Builder(doc, mentions, entities, published, lexicon or default_lexicon())
     found: list[tuple[int, int, Event]] = []
-    nouns = set(b.nouns)
-    for i in sorted(nouns.union(k for k, t in enumerate(b.is_trigger) if t)):
+    reporters: dict[int, int] = {}  # event token -> its reporting verb's token
+    speech: list[Token] = []
+    for i in sorted(set(b.nouns).union(k for k, t in enumerate(b.is_trigger) if t)):
         tok = doc[i]
+        if b.is_trigger[i] and b.is_speech(tok):
+            speech.append(tok)
+            continue
         got = b.verb_event(tok) if b.is_trigger[i] else b.noun_event(tok)
         if got is not None:
             found.append((got[0], i, got[1]))
+            if got[2] is not None:
+                reporters[i] = got[2].i
     b.announced_dates(found)
-    out = []
-    for _, _, ev in found:
-        if ev.actor is None and ev.target is None:
-            continue  # "following", "including": an action with no participant tells nothing
-        if keep_all or (ev.actor and ev.actor.entity) or (ev.target and ev.target.entity):
-            out.append(ev)
-    return out, b.resolver.found_roles
+    kept = [(i, ev) for _, i, ev in found if _kept(ev, keep)]
+    told = {reporters[i] for i, ev in kept if i in reporters and ev.type != OTHER}
+    for verb in speech:  # a statement that reports no typed action is one STATEMENT event
+        st = b.statement(verb) if verb.i not in told else None
+        if st is not None and _kept(st[1], keep):
+            kept.append((verb.i, st[1]))
+    kept.sort(key=lambda x: x[0])
+    return [ev for _, ev in kept], b.resolver.found_roles

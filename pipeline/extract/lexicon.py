@@ -1,29 +1,83 @@
-"""The editable PLOVER lexicon (``plover.json`` beside this module) as lookup tables.
+"""The editable event lexicon (``lexicon.json`` beside this module) as lookup tables.
 
-The file's ``_about`` block documents its sections. Load a different file with
-``Lexicon.from_file(path)``; the default one is cached.
+The file's ``_about`` block documents its sections. ``types`` holds the taxonomy: each type's family
+(political for PLOVER's sixteen, business, justice, personnel, life, sport...), the PLOVER type a
+political coder would give it, a definition and an example. Load a different file with
+``Lexicon.from_file(path)``; the default one is cached. A word section naming a type the taxonomy
+does not define, or a word listed under two types of one section, raises ``LexiconError`` naming
+the file and line.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 PLOVER_TYPES = frozenset({"AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
                           "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 OTHER = "OTHER"
+STATEMENT = "STATEMENT"
+_BUILT_IN = {OTHER: "other", STATEMENT: "statement"}  # type -> family
+_WORD_SECTIONS = ("verbs", "phrases", "nouns")
 
 
-def _invert(section: dict[str, list[str]], where: str) -> dict[str, str]:
+class LexiconError(ValueError):
+    """A lexicon file that cannot be used: the message names the file, the line and why."""
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    family: str
+    plover: str | None = None
+    definition: str = ""
+    example: str = ""
+
+
+def _key(word: str) -> str:
+    return " ".join(word.lower().split())
+
+
+def _line_of(text: str, needle: str, nth: int = 0, section: str | None = None) -> int:
+    """1-based line of the ``nth`` occurrence of the JSON string ``needle`` in ``text`` (in ``section``
+    when given), or 0 when it cannot be found."""
+    start = text.find(json.dumps(section) + ":") if section else 0
+    pattern = re.escape(json.dumps(needle, ensure_ascii=False))
+    hits = [m.start() for m in re.finditer(pattern, text[max(start, 0):])]
+    hits = [h + max(start, 0) for h in hits]
+    return text.count("\n", 0, hits[min(nth, len(hits) - 1)]) + 1 if hits else 0
+
+
+def _types(data: dict[str, Any], where: str, text: str) -> dict[str, TypeInfo]:
+    out = {t: TypeInfo(family) for t, family in _BUILT_IN.items()}
+    raw = data.get("types")
+    if raw is None:  # a file of word lists only: PLOVER's types, all political
+        return {**out, **{t: TypeInfo("political", t) for t in PLOVER_TYPES}}
+    for name, info in raw.items():
+        if not isinstance(info, dict) or not isinstance(info.get("family"), str):
+            raise LexiconError(f"{where}:{_line_of(text, name)}: type {name!r} needs a 'family'")
+        out[name] = TypeInfo(family=info["family"], plover=info.get("plover"),
+                             definition=info.get("definition", ""), example=info.get("example", ""))
+    return out
+
+
+def _invert(data: dict[str, Any], section: str, types: dict[str, TypeInfo], where: str, text: str
+            ) -> dict[str, str]:
     out: dict[str, str] = {}
-    for ptype, words in section.items():
-        if ptype not in PLOVER_TYPES:
-            raise ValueError(f"plover lexicon: unknown type {ptype!r} in {where}")
+    for etype, words in data.get(section, {}).items():
+        if etype not in types:
+            raise LexiconError(f"{where}:{_line_of(text, etype, section=section)}: {section}: unknown type {etype!r} "
+                               f"(the types are listed under 'types')")
         for w in words:
-            out.setdefault(" ".join(w.lower().split()), ptype)  # first listing wins
+            k = _key(w)
+            if k in out and out[k] != etype:
+                line = _line_of(text, w, nth=1, section=section)
+                raise LexiconError(f"{where}:{line}: {section}: {w!r} is listed under both {out[k]} and {etype}")
+            out[k] = etype
     return out
 
 
@@ -38,25 +92,56 @@ class Lexicon:
     intent: frozenset[str]
     role_nouns: frozenset[str]
     group_nouns: frozenset[str]
+    types: dict[str, TypeInfo]
+    sectors: dict[str, str]  # head noun -> agent sector
+    reporting_typed: frozenset[str] = frozenset()
+    org_target: dict[str, str] | None = None  # type -> the type it becomes when the target is an organisation
 
     @classmethod
-    def from_dict(cls, data: dict) -> Lexicon:
+    def from_dict(cls, data: dict[str, Any], where: str = "<lexicon>", text: str = "") -> Lexicon:
         def words(key: str) -> frozenset[str]:
-            return frozenset(w.lower() for w in data.get(key, []))
+            return frozenset(_key(w) for w in data.get(key, []))
 
-        return cls(verbs=_invert(data.get("verbs", {}), "verbs"),
-                   phrases=_invert(data.get("phrases", {}), "phrases"),
-                   nouns=_invert(data.get("nouns", {}), "nouns"),
-                   ignore=words("ignore"), reporting=words("reporting"),
+        types = _types(data, where, text)
+        tables = {s: _invert(data, s, types, where, text) for s in _WORD_SECTIONS}
+        org_target = data.get("org_target", {})
+        for a, b in org_target.items():
+            for t in (a, b):
+                if t not in types:
+                    line = _line_of(text, t, section="org_target")
+                    raise LexiconError(f"{where}:{line}: org_target: unknown type {t!r}")
+        sectors: dict[str, str] = {}
+        for sector, nouns in data.get("sectors", {}).items():
+            for n in nouns:
+                sectors.setdefault(_key(n), sector)
+        return cls(**tables, ignore=words("ignore"), reporting=words("reporting"),
                    hypothetical_aux=words("hypothetical_aux"), intent=words("intent"),
-                   role_nouns=words("role_nouns"), group_nouns=words("group_nouns"))
+                   role_nouns=words("role_nouns"), group_nouns=words("group_nouns"), types=types,
+                   sectors=sectors, reporting_typed=words("reporting_typed"), org_target=dict(org_target))
 
     @classmethod
     def from_file(cls, path: str | Path) -> Lexicon:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        text = Path(path).read_text(encoding="utf-8")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LexiconError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+        return cls.from_dict(data, str(path), text)
+
+    def family(self, etype: str) -> str:
+        info = self.types.get(etype)
+        return info.family if info else "other"
+
+    def plover(self, etype: str) -> str | None:
+        info = self.types.get(etype)
+        return info.plover if info else None
+
+    def reports(self, lemma: str) -> bool:
+        """Does this verb put the clause under it in reported speech?"""
+        return lemma in self.reporting or lemma in self.reporting_typed
 
     def verb_type(self, lemma: str, obj_or_particle: str | None = None) -> tuple[str, str | None]:
-        """(PLOVER type, matched phrase or None) for a verb lemma and its object or particle lemma."""
+        """(type, matched phrase or None) for a verb lemma and its object or particle lemma."""
         if obj_or_particle:
             phrase = f"{lemma} {obj_or_particle}"
             if phrase in self.phrases:
@@ -67,19 +152,29 @@ class Lexicon:
 
     def repair_lemma(self, lemma: str, form: str) -> str:
         """Undo the small model's dropped final "e" ("fined" -> "fin") for lemmas the lexicon knows."""
-        if lemma in self.verbs or lemma in self.ignore or lemma in self.reporting:
+        if self._known(lemma):
             return lemma
         fixed = lemma + "e"
-        known = fixed in self.verbs or fixed in self.ignore or fixed in self.reporting
-        if known and (form.startswith(fixed) or form == lemma + "ing"):  # fined, fines, fining; not hopped
+        if self._known(fixed) and (form.startswith(fixed) or form == lemma + "ing"):  # fined, fining; not hopped
             return fixed
         return lemma
 
-    def noun_type(self, lemma: str) -> str | None:
+    def _known(self, lemma: str) -> bool:
+        return lemma in self.verbs or lemma in self.ignore or lemma in self.reporting
+
+    def noun_type(self, lemma: str, modifier: str | None = None) -> str | None:
+        if modifier:
+            pair = self.nouns.get(f"{modifier} {lemma}")
+            if pair:
+                return pair
         return self.nouns.get(lemma)
+
+
+def _packaged_text() -> str:
+    return resources.files("pipeline.extract").joinpath("lexicon.json").read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
-    text = resources.files("pipeline.extract").joinpath("plover.json").read_text(encoding="utf-8")
-    return Lexicon.from_dict(json.loads(text))
+    text = _packaged_text()
+    return Lexicon.from_dict(json.loads(text), "pipeline/extract/lexicon.json", text)

@@ -1,6 +1,6 @@
 """Negation and modality of a clause: asserted, hypothetical or reported (with who reported it).
 
-* hypothetical: a modal auxiliary (could, would, may, will ... see ``hypothetical_aux`` in plover.json),
+* hypothetical: a modal auxiliary (could, would, may, will ... see ``hypothetical_aux`` in lexicon.json),
   a condition ("if ..."), or an infinitive under an intent verb ("want to", "persuaded X not to");
   a clause coordinated with or complementing a hypothetical one is hypothetical too (not a
   time clause: in "could be defused after he negotiated", the negotiation happened);
@@ -9,6 +9,8 @@
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from spacy.tokens import Token
 
@@ -51,23 +53,35 @@ def _subject(verb: Token) -> Token | None:
     return None
 
 
-def modality(verb: Token, lex: Lexicon) -> tuple[str, Token | None]:
-    """("asserted" | "hypothetical" | "reported", source token or None) for the clause headed by ``verb``."""
+@dataclass(frozen=True)
+class Modality:
+    """How a clause is told: ``mode`` asserted | hypothetical | reported; for reported speech, who
+    reported it (``source``, a token) and the reporting verb (``reporter``) when there is one."""
+
+    mode: str
+    source: Token | None = None
+    reporter: Token | None = None
+
+
+def modality(verb: Token, lex: Lexicon) -> Modality:
+    """The modality of the clause headed by ``verb``. Reported speech wins over a modal under it:
+    "X said Y will cut jobs" is reported, with X as its source."""
     cur, depth = verb, 0
-    reported: tuple[str, Token | None] | None = None
+    reported: Modality | None = None
+    hypothetical = False
     inherit = True  # a modal reaches down through conj/xcomp/ccomp only, not into "after ..." clauses
-    while depth < _MAX_DEPTH:
+    while depth < _MAX_DEPTH and reported is None:
         if inherit and _own_hypothetical(cur, lex):
-            return "hypothetical", None
-        if reported is None:
-            acc = _according_to(cur)
-            if acc is not None:
-                reported = ("reported", acc)
+            hypothetical = True
+        acc = _according_to(cur)
+        if acc is not None:
+            reported = Modality("reported", acc)
+            break
         if cur.dep_ not in _CLAUSE_LINKS or cur.head.i == cur.i:
             break
         head = cur.head
-        if reported is None and cur.dep_ in ("ccomp", "parataxis") and head.lemma_.lower() in lex.reporting:
-            reported = ("reported", _subject(head))
+        if cur.dep_ in ("ccomp", "parataxis") and lex.reports(head.lemma_.lower()):
+            reported = Modality("reported", _subject(head), head)
         inherit = inherit and cur.dep_ in _HYPOTHETICAL_LINKS
         cur, depth = head, depth + 1
-    return reported or ("asserted", None)
+    return reported or Modality("hypothetical" if hypothetical else "asserted")

@@ -73,8 +73,9 @@ class EntityRow(Base):
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     name: Mapped[str] = mapped_column(sa.Text)
-    label: Mapped[str] = mapped_column(sa.Text, index=True)
+    label: Mapped[str] = mapped_column(sa.Text, index=True)  # 0008: the consensus of its articles' labels
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    key: Mapped[str | None] = mapped_column(sa.Text, index=True)  # 0008: identity (pipeline.store.entities)
 
 
 class EntityAliasRow(Base):
@@ -255,6 +256,57 @@ class StoryEventRow(Base):
     sources: Mapped[int] = mapped_column(sa.Integer)
 
 
+class EntityLabelRow(Base):
+    """The label an article gave an entity (0008): the votes of the entity's consensus label."""
+
+    __tablename__ = "entity_labels"
+
+    article_id: Mapped[str] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
+    label: Mapped[str] = mapped_column(sa.Text)
+    mentions: Mapped[int] = mapped_column(sa.Integer)
+
+
+class EntityFormRow(Base):
+    """A normalised form an entity was named by in some article (0008): "ebbers" for Bernard Ebbers."""
+
+    __tablename__ = "entity_forms"
+
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
+
+
+class EntityLabelChangeRow(Base):
+    """A change of an entity's consensus label (0008); ``old_label`` is NULL for its first label."""
+
+    __tablename__ = "entity_label_history"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(sa.Integer, index=True)  # kept pointing at a merge's survivor
+    old_label: Mapped[str | None] = mapped_column(sa.Text)
+    new_label: Mapped[str] = mapped_column(sa.Text)
+    votes: Mapped[str] = mapped_column(sa.Text)  # "ORG 12, PERSON 3": articles per label then
+    article_id: Mapped[str | None] = mapped_column(sa.String(200))  # one article of the batch that changed it
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class EntityMergeRow(Base):
+    """An entity merged into another (0008): ``old_id`` (deleted) -> ``new_id``, why and when."""
+
+    __tablename__ = "entity_merges"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    old_id: Mapped[int] = mapped_column(sa.Integer, index=True)
+    old_name: Mapped[str] = mapped_column(sa.Text)
+    old_label: Mapped[str] = mapped_column(sa.Text)
+    new_id: Mapped[int] = mapped_column(sa.Integer, index=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    article_id: Mapped[str | None] = mapped_column(sa.String(200))
+    merged_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
 metadata = Base.metadata
 articles = cast(sa.Table, ArticleRow.__table__)
 entities = cast(sa.Table, EntityRow.__table__)
@@ -268,6 +320,10 @@ article_places = cast(sa.Table, ArticlePlaceRow.__table__)
 stories = cast(sa.Table, StoryRow.__table__)
 story_merges = cast(sa.Table, StoryMergeRow.__table__)
 story_events = cast(sa.Table, StoryEventRow.__table__)
+entity_labels = cast(sa.Table, EntityLabelRow.__table__)
+entity_forms = cast(sa.Table, EntityFormRow.__table__)
+entity_label_history = cast(sa.Table, EntityLabelChangeRow.__table__)
+entity_merges = cast(sa.Table, EntityMergeRow.__table__)
 
 # Analyst views (created by migration 0002; not part of ``metadata``).
 VIEWS = ("event_view", "entity_daily_mentions")

@@ -33,11 +33,21 @@ from pipeline.errors import ConfigError
 from pipeline.records import Extraction, Position, Refusal, Span
 from pipeline.store.counts import fill_article_entities
 from pipeline.store.db import IMMEDIATE, RefusedByDatabase, translate_errors
+from pipeline.store.entities import (
+    identity,
+    identity_key,
+    merge_same_keys,
+    merge_surnames,
+    record_labels,
+    update_labels,
+)
 from pipeline.store.models import (
     article_entities,
     articles,
     entities,
     entity_aliases,
+    entity_forms,
+    entity_merges,
     entity_stats,
     events,
     mentions,
@@ -153,7 +163,7 @@ def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str
     stats.unchanged += len(items) - len(todo)
     if not todo:
         return
-    _resolve_entities(conn, todo, stats)
+    keys = _resolve_entities(conn, todo, stats)
     now = datetime.now(timezone.utc)
     _upsert_articles(conn, todo, version, now)  # from here on, another writer of these articles waits
     for ids in _chunks(sorted(it.article.id for it in todo)):
@@ -168,6 +178,7 @@ def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str
     if event_rows:
         conn.execute(events.insert(), event_rows)
     _update_counts(conn, todo)
+    _settle_entities(conn, todo, keys)  # label votes, merges after the fact, consensus labels
     write_places(conn, lambda t: _insert(conn, t), [it.article.id for it in todo], _place_links(todo), _chunks)
     assign_stories(conn, [it.article.id for it in todo], stats.stories)  # in batch (arrival) order
     stats.articles += len(todo)
@@ -175,8 +186,22 @@ def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str
     stats.events += len(event_rows)
 
 
-def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -> None:
-    """Set ``item.entity_ids`` (one per extraction entity); insert new entities and aliases."""
+def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -> set[str]:
+    """Set ``item.entity_ids`` (one per extraction entity); insert new entities, aliases and forms.
+
+    An entity is found by its identity key (``pipeline.store.entities``), else, as before 0008, by a
+    known alias of the same label; the keys of the batch are returned. Entities that share a key
+    are merged first (rows stored before 0008).
+    """
+    ident = {(e.name, e.label): identity(clean_name(e.name), e.label.strip())
+             for it in items for e in it.extraction.entities}
+    batch_keys = {k for k, _shown in ident.values()}
+    merge_same_keys(conn, batch_keys, items[0].article.id if items else None)
+    by_key: dict[str, int] = {}
+    for chunk in _chunks(sorted(batch_keys)):
+        for eid, key in conn.execute(sa.select(entities.c.id, entities.c.key).where(entities.c.key.in_(chunk))
+                                     .order_by(entities.c.id.desc())):
+            by_key[key] = eid
     keys = {alias_key(x) for it in items for e in it.extraction.entities
             for x in [e.name, *(m.text for m in e.mentions)]} - {""}
     known: dict[tuple[str, str], int | tuple[str, str]] = {}  # (alias, label) -> id, or new (name, label)
@@ -186,28 +211,25 @@ def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -
         known.update(((a, lab), eid) for a, lab, eid in rows)
     stored = set(known)
     targets: dict[int, list[int | tuple[str, str]]] = {}
-    new: set[tuple[str, str]] = set()
+    new: dict[tuple[str, str], str] = {}  # (name, label) -> key
+    pending: dict[str, tuple[str, str]] = {}  # key -> the new entity of the batch
+    forms: set[tuple[str, int | tuple[str, str]]] = set()
     for it in sorted(items, key=lambda x: x.index):  # batch order: same result as one batch per item
         targets[it.index] = []
         for ent in it.extraction.entities:
-            name, label = clean_name(ent.name), ent.label.strip()
-            target = known.get((alias_key(name), label), (name, label))
+            label = ent.label.strip()
+            key, shown = ident[(ent.name, ent.label)]
+            target: int | tuple[str, str] = by_key.get(key) or pending.get(key) or known.get(
+                (alias_key(shown), label), (shown, label))
             if isinstance(target, tuple):
-                new.add(target)
-            for text in [name, *(m.text for m in ent.mentions)]:
+                new.setdefault(target, key)
+                pending.setdefault(key, target)
+            for text in [ent.name, shown, *(m.text for m in ent.mentions)]:
                 if alias_key(text):
                     known.setdefault((alias_key(text), label), target)
+                    forms.add((identity_key(text, "") or alias_key(text), target))
             targets[it.index].append(target)
-
-    ids: dict[tuple[str, str], int] = {}
-    if new:
-        params = [{"name": n, "label": lab} for n, lab in sorted(new, key=lambda t: (t[1], t[0]))]
-        stmt = _insert(conn, entities).on_conflict_do_nothing(index_elements=["name", "label"])
-        stats.entities_new += len(conn.execute(stmt.returning(entities.c.id), params).all())
-        for chunk in _chunks(sorted({n for n, _lab in new})):
-            found = conn.execute(sa.select(entities.c.id, entities.c.name, entities.c.label)
-                                 .where(entities.c.name.in_(chunk)))
-            ids.update(((n, lab), eid) for eid, n, lab in found if (n, lab) in new)
+    ids = _insert_entities(conn, new, stats)
 
     def entity_id(target: int | tuple[str, str]) -> int:
         return ids[target] if isinstance(target, tuple) else target
@@ -216,8 +238,63 @@ def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -
     if aliases:  # sorted: every writer takes the unique-index locks in the same order
         stmt = _insert(conn, entity_aliases).on_conflict_do_nothing(index_elements=["alias", "label"])
         conn.execute(stmt, [{"alias": a, "label": lab, "entity_id": eid} for lab, a, eid in aliases])
+    form_rows = sorted({(k, entity_id(t)) for k, t in forms if k})
+    if form_rows:
+        stmt = _insert(conn, entity_forms).on_conflict_do_nothing(index_elements=["key", "entity_id"])
+        conn.execute(stmt, [{"key": k, "entity_id": eid} for k, eid in form_rows])
     for it in items:
         it.entity_ids = [entity_id(t) for t in targets[it.index]]
+    return batch_keys
+
+
+def _insert_entities(conn: Connection, new: dict[tuple[str, str], str], stats: WriteStats
+                     ) -> dict[tuple[str, str], int]:
+    """Insert the new (name, label) entities with their keys; their ids (a row already there is adopted)."""
+    ids: dict[tuple[str, str], int] = {}
+    if not new:
+        return ids
+    params = [{"name": n, "label": lab, "key": new[(n, lab)]} for n, lab in sorted(new, key=lambda t: (t[1], t[0]))]
+    stmt = _insert(conn, entities).on_conflict_do_nothing(index_elements=["name", "label"])
+    stats.entities_new += len(conn.execute(stmt.returning(entities.c.id), params).all())
+    for chunk in _chunks(sorted({n for n, _lab in new})):
+        found = conn.execute(sa.select(entities.c.id, entities.c.name, entities.c.label, entities.c.key)
+                             .where(entities.c.name.in_(chunk)))
+        for eid, n, lab, key in found:
+            if (n, lab) in new:
+                ids[(n, lab)] = eid
+                if key != new[(n, lab)]:  # a row stored before 0008: it takes the identity key
+                    conn.execute(entities.update().where(entities.c.id == eid).values(key=new[(n, lab)]))
+    return ids
+
+
+def _label_rows(items: list[_Item]) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """One ``entity_labels`` row per (article, entity): the label of the article's entity with most mentions."""
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    article_of: dict[int, str] = {}
+    for it in items:
+        for ent, eid in zip(it.extraction.entities, it.entity_ids, strict=True):
+            n = len(ent.mentions)
+            row = rows.get((it.article.id, eid))
+            if row is None:
+                rows[(it.article.id, eid)] = {"article_id": it.article.id, "entity_id": eid,
+                                              "label": ent.label.strip(), "mentions": n, "_best": n}
+            else:
+                if n > row["_best"]:
+                    row.update(label=ent.label.strip(), _best=n)
+                row["mentions"] += n
+            article_of.setdefault(eid, it.article.id)
+    return [{k: v for k, v in r.items() if k != "_best"} for r in rows.values()], article_of
+
+
+def _settle_entities(conn: Connection, items: list[_Item], keys: set[str]) -> None:
+    """After the counts: the articles' label votes, surname merges, then the consensus labels."""
+    rows, article_of = _label_rows(items)
+    touched = record_labels(conn, rows, [it.article.id for it in items], _chunks)
+    first = items[0].article.id if items else None
+    merge_surnames(conn, keys, first)
+    survivors = {r for (r,) in conn.execute(sa.select(entity_merges.c.new_id)
+                                            .where(entity_merges.c.old_id.in_(sorted(touched))))}
+    update_labels(conn, touched | survivors, article_of, first)
 
 
 def _upsert_articles(conn: Connection, items: list[_Item], version: str, now: datetime) -> None:

@@ -8,13 +8,24 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from pipeline.store.db import translate_errors
-from pipeline.store.models import article_entities, articles, entities, entity_aliases, entity_stats, events
+from pipeline.store.models import (
+    article_entities,
+    articles,
+    entities,
+    entity_aliases,
+    entity_label_history,
+    entity_merges,
+    entity_stats,
+    events,
+)
 from pipeline.store.query.events import events_select, run_events
 from pipeline.store.query.filters import ANY_TIME, Period, for_aggregates, iso, resolve_names
 
 ENTITY_COLUMNS = ["name", "label", "mentions", "articles"]
 TIMELINE_COLUMNS = ["day", "mentions", "articles"]
 ALIAS_COLUMNS = ["alias", "label", "entity"]
+LABEL_HISTORY_COLUMNS = ["entity", "old_label", "new_label", "votes", "article_id", "changed_at"]
+MERGE_COLUMNS = ["old_name", "old_label", "old_id", "entity", "reason", "article_id", "merged_at"]
 
 
 def _rows(conn: sa.Connection, q: Any) -> list[dict[str, Any]]:
@@ -162,7 +173,9 @@ def entity_profile(engine: Engine, name: str, *, label: str | None = None, perio
     """Everything about NAME: the entities it names, their aliases, timeline, company and events.
 
     ``{"query", "entities": [{"id", "name", "label", "mentions"}], "aliases": [{"alias", "label",
-    "entity"}], "timeline": [...], "undated": {"mentions", "articles"}, "cooccurring": [...],
+    "entity"}], "label_history": [{"entity", "old_label", "new_label", "votes", "article_id", "changed_at"}],
+    "merges": [{"old_name", "old_label", "old_id", "entity", "reason", "article_id", "merged_at"}],
+    "timeline": [...], "undated": {"mentions", "articles"}, "cooccurring": [...],
     "recent_events": [...]}`` (events in which it is the actor or the target, newest first;
     ``undated``: the mentions in articles without a date, which the timeline leaves out; zero
     when a period is given, since those articles are in none).
@@ -178,7 +191,16 @@ def entity_profile(engine: Engine, name: str, *, label: str | None = None, perio
                         .order_by(entities.c.name, entity_aliases.c.label, entity_aliases.c.alias))
         ev = events_select().where(sa.or_(events.c.actor_id.in_(ids), events.c.target_id.in_(ids)),
                                    *period.where())
-        return {"query": name, "entities": found, "aliases": aliases,
+        h, mg = entity_label_history.c, entity_merges.c
+        history = _rows(conn, sa.select(entities.c.name.label("entity"), h.old_label, h.new_label, h.votes,
+                                        h.article_id, h.changed_at)
+                        .join(entities, entities.c.id == h.entity_id).where(h.entity_id.in_(ids))
+                        .order_by(h.entity_id, h.id))
+        merges = _rows(conn, sa.select(mg.old_name, mg.old_label, mg.old_id, entities.c.name.label("entity"),
+                                       mg.reason, mg.article_id, mg.merged_at)
+                       .join(entities, entities.c.id == mg.new_id).where(mg.new_id.in_(ids))
+                       .order_by(mg.new_id, mg.id))
+        return {"query": name, "entities": found, "aliases": aliases, "label_history": history, "merges": merges,
                 "timeline": _timeline(conn, ids, period),
                 "undated": _undated(conn, ids) if period.open else {"mentions": 0, "articles": 0},
                 "cooccurring": _cooccurring(conn, ids, period, top),

@@ -1,0 +1,118 @@
+"""Events for every section of the news (issue 13) and the event errors a reader catches at once
+(issue 18.11), each on a text written for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.article import Article
+from pipeline.extract import extract_doc, load_nlp
+from pipeline.extract.lexicon import STATEMENT, default_lexicon
+from pipeline.records import Event
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def events(nlp, text: str, **kw) -> list[Event]:
+    return extract_doc(nlp(text), Article(id="t", body=text, published="2024-03-11"), **kw).events
+
+
+def who(span) -> str | None:
+    return None if span is None else (span.entity or span.text)
+
+
+def typed(evs: list[Event], etype: str) -> Event:
+    hits = [e for e in evs if e.type == etype]
+    assert hits, f"no {etype} event in {[(e.type, e.trigger.text) for e in evs]}"
+    return hits[0]
+
+
+# -- reported speech -----------------------------------------------------------------------------
+def test_what_was_reported_is_the_event_and_the_speaker_its_source(nlp) -> None:
+    evs = events(nlp, "Anna Virtanen said Volkswagen would cut 500 jobs.")
+    assert [(e.type, e.family) for e in evs] == [("JOB_CUTS", "business")], "no event for 'said'"
+    ev = evs[0]
+    assert (who(ev.actor), ev.modality, who(ev.source)) == ("Volkswagen", "reported", "Anna Virtanen")
+
+
+def test_a_reported_clause_after_the_quote(nlp) -> None:
+    evs = events(nlp, "Volkswagen will cut 500 jobs, the minister said.")
+    ev = typed(evs, "JOB_CUTS")
+    assert (ev.modality, ev.source.text, ev.source.sector) == ("reported", "minister", "government")
+    assert STATEMENT not in [e.type for e in evs]
+
+
+def test_a_statement_reporting_no_action_is_one_statement_event(nlp) -> None:
+    text = '"We are very happy with the result," Anna Virtanen told reporters.'
+    evs = events(nlp, text)
+    assert [e.type for e in evs] == [STATEMENT]
+    ev = evs[0]
+    assert (who(ev.actor), ev.target.text, ev.target.sector, ev.family) == (
+        "Anna Virtanen", "reporters", "media", "statement")
+    assert ev.quote is not None and ev.quote.text == "We are very happy with the result"
+    assert text[ev.quote.start:ev.quote.end] == ev.quote.text
+
+
+def test_no_reporting_verb_is_an_event_of_its_own(nlp) -> None:
+    text = ("Anna Virtanen said the talks had failed. Tomas Berg told the BBC that Oslo would appeal. "
+            "The ministry added that Hamas had claimed the attack. Berg explained his plan to Virtanen.")
+    reporting = default_lexicon().reporting
+    for ev in events(nlp, text, keep_all_events=True):
+        assert ev.type == STATEMENT or ev.trigger.lemma.split()[0] not in reporting, ev
+
+
+# -- actors without names --------------------------------------------------------------------------
+def test_unnamed_agents_are_kept_with_their_sector(nlp) -> None:
+    text = "Police arrested two men in Leeds."
+    ev = typed(events(nlp, text), "ARREST")
+    assert (ev.actor.text, ev.actor.sector, ev.actor.entity, ev.family, ev.plover) == (
+        "Police", "police", None, "justice", "COERCE")
+    assert events(nlp, text, named_only=True) == [], "the old default stays an option"
+
+
+def test_a_description_refers_to_the_named_company(nlp) -> None:
+    evs = events(nlp, "Volkswagen reported a loss on Monday. The carmaker will cut 500 jobs.")
+    ev = typed(evs, "JOB_CUTS")
+    assert (ev.actor.text, ev.actor.entity) == ("carmaker", "Volkswagen")
+
+
+def test_it_refers_to_the_latest_organisation(nlp) -> None:
+    evs = events(nlp, "Volkswagen lost money last year. It will cut 500 jobs in Germany.")
+    assert who(typed(evs, "JOB_CUTS").actor) == "Volkswagen"
+
+
+def test_buying_a_company_is_a_merger(nlp) -> None:
+    evs = events(nlp, "Volkswagen bought Scania in 2008. Anna Virtanen bought a house.")
+    assert [(e.type, who(e.target)) for e in evs if e.trigger.lemma.startswith("buy")] == [
+        ("MERGER", "Scania"), ("TRANSFER_OWNERSHIP", "house")]
+
+
+# -- issue 18.11: the four errors ------------------------------------------------------------------
+def test_fired_from_a_job_is_personnel_and_the_passive_agent_acts(nlp) -> None:
+    for text in ("Chuck Pagano fired by the Colts.", "Chuck Pagano was fired by the Colts on Monday."):
+        ev = typed(events(nlp, text), "DISMISS")
+        assert (who(ev.actor), who(ev.target), ev.family) == ("Colts", "Chuck Pagano", "personnel"), text
+
+
+def test_the_dateline_is_never_an_actor(nlp) -> None:
+    text = "SAN JOSE, Costa Rica (AP) -- A small plane crashed on Sunday near the capital, killing 12 people."
+    for ev in events(nlp, text, keep_all_events=True):
+        for arg in (ev.actor, ev.target):
+            assert arg is None or arg.start >= text.index("--"), (ev.type, arg)
+
+
+def test_an_object_pronoun_is_not_its_own_clause_s_subject(nlp) -> None:
+    evs = events(nlp, "Harvey Weinstein met Anna Smith in May. Weinstein attacked her.")
+    ev = typed(evs, "ASSAULT")
+    assert (who(ev.actor), who(ev.target)) == ("Harvey Weinstein", "Anna Smith")
+
+
+def test_he_in_a_relative_clause_is_the_actor_of_the_clause_it_describes(nlp) -> None:
+    text = ("Alexander Lukashenko claimed that he had persuaded Russian President Vladimir Putin not to "
+            "annihilate the Wagner group and its leader Yevgeny Prigozhin, whom he would have crushed.")
+    crush = [e for e in events(nlp, text) if e.trigger.lemma == "crush"]
+    assert crush and who(crush[0].actor) == "Vladimir Putin"
+    assert crush[0].modality != "asserted"
