@@ -244,6 +244,16 @@ def run_sample(args) -> tuple[dict, str]:
     return {"rows": rows}, head + markdown(rows)
 
 
+def plover_of(event: dict) -> str | None:
+    """The PLOVER type a political coder would give our event: its ``plover`` key (ARREST -> COERCE),
+    STATEMENT for a statement, OTHER for a type with none; before issue 13 (no such key) its type."""
+    if "plover" not in event:
+        return event.get("type")
+    if event.get("type") == STATEMENT:
+        return STATEMENT
+    return event.get("plover") or OTHER
+
+
 def run_cameo(args) -> tuple[dict, str]:
     from pipeline.article import Article
 
@@ -252,7 +262,7 @@ def run_cameo(args) -> tuple[dict, str]:
     roots = {no: majority(v) for no, v in coder_votes(rows).items()}
     coded = sorted(no for no, r in roots.items() if r is not None)
     arts = [Article(id=f"cameo#{no}", body=text[no]) for no in coded]
-    types = {k: {aid: {e.get("type") for e in evs} for aid, evs in extract(arts, args.model, k)}
+    types = {k: {aid: {plover_of(e) for e in evs} for aid, evs in extract(arts, args.model, k)}
              for k in (True, False)}
     items = [(roots[no], types[True][f"cameo#{no}"], types[False][f"cameo#{no}"]) for no in coded]
     d = {"sentences": len(text), "skipped_uncoded": len(text) - len(coded), **cameo_scores(items)}

@@ -95,7 +95,6 @@ def shorten(engine: Any, fmt: str, rows: list[dict[str, Any]], *columns: str) ->
 
 
 EVENT_TABLE = ["published", "type", "actor", "trigger", "target", "where", "modality", "article"]
-# the table's type column reads "justice/ARREST"; json and csv keep family and type apart
 
 
 def event_table(rows: list[dict[str, Any]], fmt: str, wide: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
@@ -107,7 +106,6 @@ def event_table(rows: list[dict[str, Any]], fmt: str, wide: bool = False) -> tup
     if fmt != "table":
         return rows, EVENT_COLUMNS
     out = [{**r, "trigger": f"not {r['trigger']}" if r["negated"] else r["trigger"],
-            "type": f"{r['family']}/{r['type']}" if r.get("family") else r["type"],
             "where": ", ".join(dict.fromkeys(x for x in (r["location"], r["country"]) if x)), "date": r["event_date"],
             "article": r["article_id"]} for r in rows]
     if not wide:

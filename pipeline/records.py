@@ -125,7 +125,7 @@ class Span:
     start: int
     end: int
     entity: str | None = None  # canonical name of the entity it refers to
-    sector: str | None = None  # an unnamed agent's sector ("police" -> police); see pipeline.extract.sectors
+    sector: str | None = None  # the agent sector of its head noun ("police", "the Russian troops": military)
 
 
 @dataclass(frozen=True)

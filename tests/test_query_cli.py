@@ -116,7 +116,8 @@ def test_no_match_is_an_empty_result_and_a_note(loaded: str) -> None:
     res = invoke("events", "--since", "2030-01-01", "--format", "csv", "--database-url", loaded)
     assert res.exit_code == 0
     assert res.stdout.splitlines() == ["published,type,actor,trigger,target,location,event_date,modality,"
-                                       "negated,article_id,country,sentence"]
+                                       "negated,article_id,country,sentence,family,actor_sector,target_sector,"
+                                       "source,quote"]  # 0007's columns come last
     res = invoke("entities", "--label", "LAW", "--database-url", loaded)
     assert res.exit_code == 0 and "no entities match" in res.stderr
 

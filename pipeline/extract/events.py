@@ -246,7 +246,7 @@ class _Builder:
             return None
         ent = self.entities[ref.entity].name if ref.entity >= 0 else None
         return Span(text=self.text[ref.start:ref.end], start=ref.start, end=ref.end, entity=ent,
-                    sector=None if ent else ref.sector)
+                    sector=ref.sector)  # "the Russian troops": Russia, military
 
     def date_of(self, verb: Token, future: bool) -> tuple[str | None, str | None]:
         cur, depth = verb, 0

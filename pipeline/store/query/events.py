@@ -11,8 +11,9 @@ from pipeline.store.db import translate_errors
 from pipeline.store.models import MODALITIES, articles, entities, events
 from pipeline.store.query.filters import ANY_TIME, Period, entity_ids, newest
 
-EVENT_COLUMNS = ["published", "family", "type", "actor", "trigger", "target", "location", "event_date", "modality",
-                 "negated", "article_id", "country", "actor_sector", "target_sector", "source", "quote", "sentence"]
+EVENT_COLUMNS = ["published", "type", "actor", "trigger", "target", "location", "event_date", "modality",
+                 "negated", "article_id", "country", "sentence",
+                 "family", "actor_sector", "target_sector", "source", "quote"]  # 0007: added last, for csv readers
 
 
 def events_select() -> sa.Select[Any]:
@@ -20,15 +21,14 @@ def events_select() -> sa.Select[Any]:
     actor, target, loc = entities.alias("actor"), entities.alias("target"), entities.alias("loc")
     source = entities.alias("source")
     e = events.c
-    return (sa.select(articles.c.published_date.label("published"), e.family, e.type,
+    return (sa.select(articles.c.published_date.label("published"), e.type,
                       sa.func.coalesce(actor.c.name, e.actor_text).label("actor"),
                       e.trigger_text.label("trigger"),
                       sa.func.coalesce(target.c.name, e.target_text).label("target"),
                       sa.func.coalesce(loc.c.name, e.location_text).label("location"),
                       e.date.label("event_date"), e.modality, e.negated, e.article_id, e.country,
-                      e.actor_sector, e.target_sector,
-                      sa.func.coalesce(source.c.name, e.source_text).label("source"), e.quote_text.label("quote"),
-                      e.sentence)
+                      e.sentence, e.family, e.actor_sector, e.target_sector,
+                      sa.func.coalesce(source.c.name, e.source_text).label("source"), e.quote_text.label("quote"))
             .select_from(events)
             .join(articles, articles.c.id == e.article_id)
             .outerjoin(actor, actor.c.id == e.actor_id)
