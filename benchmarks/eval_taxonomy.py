@@ -176,7 +176,8 @@ def need(path: Path) -> Path:
     return path
 
 
-def bbc_articles(shared: Path, per_section: int = 40) -> list:
+def bbc_articles(shared: Path, per_section: int = 40, skip: int = 0) -> list:
+    """``per_section`` articles of each section in file order, after the first ``skip`` of each."""
     from pipeline.article import Article
 
     taken: Counter[str] = Counter()
@@ -184,8 +185,10 @@ def bbc_articles(shared: Path, per_section: int = 40) -> list:
     with need(shared / "bbc" / "bbc.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
-            if row["category"] in SECTIONS and taken[row["category"]] < per_section:
+            if row["category"] in SECTIONS and taken[row["category"]] < per_section + skip:
                 taken[row["category"]] += 1
+                if taken[row["category"]] <= skip:
+                    continue
                 out.append(Article(id=str(row["id"]), title=row.get("title"), body=row["text"],
                                    published="2005-01-01", section=row["category"]))
     return out
@@ -238,9 +241,10 @@ def run_bbc(args) -> tuple[dict, str]:
 
 
 def run_sample(args) -> tuple[dict, str]:
-    per_article = extract(bbc_articles(args.shared), args.model, args.keep_all_events)
+    per_article = extract(bbc_articles(args.shared, skip=args.skip), args.model, args.keep_all_events)
     rows = sample_rows([(aid, e) for aid, evs in per_article for e in evs], args.n, args.seed)
-    head = f"<!-- {len(rows)} typed events of {len(per_article)} BBC articles, seed {args.seed} -->\n"
+    which = f" after the first {args.skip} of each section" if args.skip else ""
+    head = f"<!-- {len(rows)} typed events of {len(per_article)} BBC articles{which}, seed {args.seed} -->\n"
     return {"rows": rows}, head + markdown(rows)
 
 
@@ -305,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--n", type=int, default=100)
     sample.add_argument("--seed", type=int, default=13)
     sample.add_argument("--out", type=Path, help="write the table here (default: stdout)")
+    sample.add_argument("--skip", type=int, default=0,
+                        help="leave out the first SKIP articles of each section (a sample held out from the 200)")
     cameo.add_argument("--files", help="a glob under cameo/annotations (default: each round's latest summary)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()

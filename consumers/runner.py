@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import gc
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import Settings, load_settings
-from pipeline.logs import configure
+from pipeline.logs import configure, say
 
 
 @dataclass
@@ -56,8 +55,8 @@ def run_worker(flags: dict[str, Any], opts: WorkerOptions, index: int = 0, *, an
         except OSError:
             bound = metrics.serve(0, settings.metrics_host)
         if announce:
-            print(f"worker {index}: metrics on http://{settings.metrics_host}:{bound}/metrics", file=sys.stderr,
-                  flush=True)
+            say(f"worker {index}: metrics on http://{settings.metrics_host}:{bound}/metrics",
+                event="metrics_serving", worker=index, url=f"http://{settings.metrics_host}:{bound}/metrics")
     engine = make_engine(settings.database_url_with_password())
     worker = Worker(settings, engine=engine, nlp=load_nlp(settings.spacy_model), metrics=metrics,
                     from_beginning=opts.from_beginning, db_retry_seconds=opts.db_retry_seconds,

@@ -24,7 +24,7 @@ from typing import Any
 
 from consumers.runner import WorkerOptions, run_worker
 from pipeline.config import load_settings
-from pipeline.logs import get_logger
+from pipeline.logs import get_logger, say
 from pipeline.metrics import Metrics
 
 
@@ -77,7 +77,8 @@ def _child(flags: dict[str, Any], opts: WorkerOptions, index: int, report: Any) 
     print(f"worker {index}: consumed {stats.consumed}, stored {stats.processed}, "
           f"dead-lettered {stats.dead_lettered}, batches {stats.batches}", flush=True)
     if stats.failure:  # it stopped without doing its job (no partition...): not a crash to restart
-        print(f"worker {index}: {stats.failure}", file=sys.stderr, flush=True)
+        say(f"worker {index}: {stats.failure}", event="worker_unfinished", level="error", worker=index,
+            error=stats.failure)
         sys.exit(UNFINISHED)
 
 
@@ -169,8 +170,9 @@ class Supervisor:
     def give_up(self, i: int) -> int:
         crashes, minutes = self.policy.recent(i), self.policy.window / 60
         self.log.error("worker keeps crashing: giving up", worker=i, crashes=crashes, error=self.last_error[i])
-        print(f"newsstream: error: gave up on worker {i} after {crashes} crashes within {minutes:g} minutes; "
-              f"its last error: {self.last_error[i]}", file=sys.stderr, flush=True)
+        say(f"newsstream: error: gave up on worker {i} after {crashes} crashes within {minutes:g} minutes; "
+            f"its last error: {self.last_error[i]}", event="command_failed", level="error", worker=i,
+            crashes=crashes, error=self.last_error[i], exit_code=1)
         self.next_start.clear()
         self.stop_others()
         return 1
@@ -194,8 +196,10 @@ def serve_metrics(metrics: Metrics, port: int, host: str) -> None:
         bound = metrics.serve(port, host)
     except OSError:
         bound = metrics.serve(0, host)
-        print(f"warning: port {port} is taken, serving the supervisor's metrics on {bound}", file=sys.stderr)
-    print(f"supervisor: metrics on http://{host}:{bound}/metrics", file=sys.stderr, flush=True)
+        say(f"warning: port {port} is taken, serving the supervisor's metrics on {bound}",
+            event="metrics_port_taken", level="warning", wanted=port, port=bound)
+    say(f"supervisor: metrics on http://{host}:{bound}/metrics", event="metrics_serving",
+        url=f"http://{host}:{bound}/metrics")
 
 
 def supervise(n: int, flags: dict[str, Any], opts: WorkerOptions, *, max_restarts: int = 5,
@@ -223,9 +227,11 @@ def _lag_left(s: Any) -> int:
     try:
         lag = sum(group_lag(s, s.group, s.topic).values())
     except Exception as exc:  # the broker is away: say so rather than claim anything
-        print(f"supervisor: could not read the group's lag ({exc})", file=sys.stderr, flush=True)
+        say(f"supervisor: could not read the group's lag ({exc})", event="lag_unknown", level="error",
+            error=str(exc))
         return 1
     print(f"lag left {lag}", flush=True)
     if lag:
-        print(f"newsstream: error: the group {s.group} left {lag} messages of {s.topic} unread", file=sys.stderr)
+        say(f"newsstream: error: the group {s.group} left {lag} messages of {s.topic} unread",
+            event="command_failed", level="error", group=s.group, topic=s.topic, lag=lag, exit_code=1)
     return 1 if lag else 0

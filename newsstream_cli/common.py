@@ -8,13 +8,13 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from pipeline.config import Settings, load_settings
 from pipeline.errors import ConfigError, NewsstreamError
-from pipeline.logs import configure
+from pipeline.logs import configure, say
 from pipeline.metrics import Metrics
 
 FORMATS = click.Choice(["table", "json", "csv"])
@@ -89,8 +89,10 @@ def serve_metrics(metrics: Metrics, s: Settings, port: int | None = None) -> int
         port = metrics.serve(wanted, s.metrics_host)
     except OSError:
         port = metrics.serve(0, s.metrics_host)
-        click.echo(f"warning: port {wanted} is taken, serving metrics on {port}", err=True)
-    click.echo(f"metrics on http://{s.metrics_host}:{port}/metrics", err=True)
+        say(f"warning: port {wanted} is taken, serving metrics on {port}", event="metrics_port_taken",
+            level="warning", wanted=wanted, port=port)
+    say(f"metrics on http://{s.metrics_host}:{port}/metrics", event="metrics_serving",
+        url=f"http://{s.metrics_host}:{port}/metrics")
     return port
 
 
@@ -107,20 +109,25 @@ def settings(**flags: Any) -> Settings:
 EXIT_FAILURE, EXIT_USAGE = 1, 2  # 2 as click's own usage errors: a wrong flag or setting, fix and rerun
 
 
+def fail(message: str, *, event: str = "command_failed", code: int = EXIT_FAILURE, **fields: Any) -> NoReturn:
+    """Say why on stderr (the readable line, or one JSON line with ``exit_code``), then exit with ``code``."""
+    say(message, event=event, level="error", exit_code=code, **fields)
+    sys.exit(code)
+
+
 def handle_errors(fn: Callable) -> Callable:
-    """Turn NewsstreamError into a one-line message on stderr: exit code 2 for a configuration error,
-    1 for a failure."""
+    """Turn NewsstreamError into a one-line message on stderr (``fail``): exit code 2 for a configuration
+    error, 1 for a failure."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except ConfigError as exc:
-            click.echo(f"newsstream: configuration error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(f"newsstream: configuration error: {exc}", event="configuration_error", error=str(exc),
+                 code=EXIT_USAGE)
         except NewsstreamError as exc:
-            click.echo(f"newsstream: error: {exc}", err=True)
-            sys.exit(EXIT_FAILURE)
+            fail(f"newsstream: error: {exc}", error=str(exc))
 
     return wrapper
 

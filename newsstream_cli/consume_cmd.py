@@ -11,6 +11,7 @@ import click
 from newsstream_cli.common import (
     db_option,
     emit_summary,
+    fail,
     handle_errors,
     kafka_options,
     log_options,
@@ -94,8 +95,7 @@ def consume(bootstrap_servers: str | None, topic: str | None, database_url: str 
     stats = run_worker(flags, opts, announce=True)
     emit_summary(asdict(stats), summary_format, stats_line(stats))
     if stats.failure:
-        click.echo(f"newsstream: error: {stats.failure}", err=True)
-        sys.exit(1)
+        fail(f"newsstream: error: {stats.failure}", error=stats.failure)
 
 
 def stats_line(stats: object) -> str:

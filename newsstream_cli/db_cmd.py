@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from typing import Any
 
 import click
 
 from pipeline.errors import NewsstreamError
+from pipeline.logs import say, stderr_format
 
 _url_option = click.option(
     "--database-url", default=None, metavar="URL",
@@ -23,7 +26,7 @@ def _run(database_url: str | None, action: Callable[[str, str], str]) -> None:
         url = settings.database_url_with_password()
         click.echo(action(url, safe_url(url)))
     except NewsstreamError as exc:
-        click.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", event="command_failed", level="error", error=str(exc), exit_code=1)
         raise SystemExit(1) from None
 
 
@@ -80,11 +83,7 @@ def downgrade(revision: str, yes: bool, database_url: str | None) -> None:
                     else "drops the tables and columns added after it, with their data")
             held_text = f"; the database holds {held:,} articles" if held else ""
             question = f"{shown}: downgrade from {rev} to {revision}? This {what}{held_text}. Continue?"
-            try:
-                confirmed = click.confirm(question, default=False, err=True)
-            except click.Abort:
-                confirmed = False
-            if not confirmed:
+            if not _confirm(question, revision=rev, to=revision, articles=held):
                 raise _NotConfirmed("downgrade not confirmed: nothing changed (--yes downgrades without asking)")
         return f"{shown}: downgraded to {store.downgrade(url, revision) or 'base'}"
 
@@ -93,6 +92,19 @@ def downgrade(revision: str, yes: bool, database_url: str | None) -> None:
 
 class _NotConfirmed(NewsstreamError):
     pass
+
+
+def _confirm(question: str, **fields: Any) -> bool:
+    """Ask on stderr, the answer from stdin (none: no). Off a terminal the question is one JSON line
+    (event ``downgrade_question``) and a line of stdin answers it."""
+    if stderr_format() == "console":
+        try:
+            return click.confirm(question, default=False, err=True)
+        except click.Abort:  # no answer (end of input, Ctrl-C): no, on a line of its own
+            click.echo(err=True)
+            return False
+    say(f"{question} [y/N]", event="downgrade_question", level="warning", **fields)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 @db.command()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from newsstream_cli.common import FORMATS, emit, handle_errors, kafka_options, settings
+from pipeline.logs import say
 
 COLUMNS = ["id", "source", "reason", "error_class", "message", "time", "key"]
 SHORT_MESSAGE = 60
@@ -93,7 +94,8 @@ def _replay(s: Settings, chosen: list[DeadLetter], timeout: float) -> None:
         if res.ok:
             click.echo(f"replayed {d.id} ({d.source}, {d.reason}, key {d.key}) to {s.topic}")
         else:
-            click.echo(f"failed   {d.id} ({d.source}, key {d.key}): {res.error}", err=True)
+            say(f"failed   {d.id} ({d.source}, key {d.key}): {res.error}", event="replay_failed", level="error",
+                id=d.id, source=d.source, key=d.key, error=res.error)
     failed = sum(not r.ok for r in results)
     click.echo(f"replayed {len(results) - failed}, failed {failed}")
     if failed:

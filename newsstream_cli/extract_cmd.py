@@ -13,8 +13,9 @@ from typing import Any
 
 import click
 
-from newsstream_cli.common import handle_errors, settings
+from newsstream_cli.common import fail, handle_errors, settings
 from pipeline.article import CONTRACT_FIELDS, Article
+from pipeline.logs import say
 from pipeline.parsing import read_articles
 from pipeline.records import Extraction, Refusal
 
@@ -55,10 +56,11 @@ def extract(paths: tuple[str, ...], fmt: str, include_body: bool, spacy_model: s
     def articles() -> Iterator[Article]:
         nonlocal rejected
         for item in read_articles(list(paths) or ["-"], max_body_bytes=s.max_body_bytes, stdin=sys.stdin.buffer,
-                                  on_warning=lambda w: click.echo(f"warning: {w}", err=True)):
+                                  on_warning=_warn):
             if isinstance(item, Refusal):
                 rejected += 1
-                click.echo(f"{item.origin}: rejected ({item.code}): {item.reason}", err=True)
+                say(f"{item.origin}: rejected ({item.code}): {item.reason}", event="article_rejected",
+                    level="warning", origin=item.origin, code=item.code, reason=item.reason)
             else:
                 yield item
 
@@ -73,9 +75,14 @@ def extract(paths: tuple[str, ...], fmt: str, include_body: bool, spacy_model: s
         else:
             _print_table(article, extraction, include_body)
     if fmt == "table" or rejected:
-        click.echo(f"extracted {done} article(s), rejected {rejected}", err=True)
+        say(f"extracted {done} article(s), rejected {rejected}", event="extract_done", extracted=done,
+            rejected=rejected)
     if rejected and not done:
-        sys.exit(1)
+        fail("newsstream: error: nothing was extracted: every input was rejected", rejected=rejected)
+
+
+def _warn(warning: str) -> None:
+    say(f"warning: {warning}", event="input_warning", level="warning", warning=warning)
 
 
 def _print_table(article: Article, ex: Extraction, include_body: bool) -> None:

@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
-from newsstream_cli.common import handle_errors, kafka_options, log_options, settings
+from newsstream_cli.common import fail, handle_errors, kafka_options, log_options, settings
 from pipeline.bus.clients import ensure_topic
 from pipeline.config import choices_of, default_of
 from pipeline.errors import ConfigError
+from pipeline.logs import say
 from pipeline.metrics import Metrics
 from producers.http_ingest import IngestServer, check_bind
 from producers.intake import Intake
@@ -83,9 +84,10 @@ def serve_ingest(bootstrap_servers: str | None, topic: str | None, host: str | N
     metrics = Metrics()
     seen = SeenStore.in_dir(s.state_dir, topic=s.topic, max_ids=s.seen_max)
     if (created or topic_is_empty(s)) and seen.forget_topic():
-        click.echo(f"topic {s.topic} is empty: forgetting what {s.state_dir} says was sent to it", err=True)
+        say(f"topic {s.topic} is empty: forgetting what {s.state_dir} says was sent to it", event="seen_forgotten",
+            topic=s.topic, state_dir=str(s.state_dir))
     producer = ArticleProducer(s, metrics=metrics, seen=seen, **topic_message_limit(s))
-    intake = Intake(producer, echo=lambda line: click.echo(line, err=True), rejects=rejects)
+    intake = Intake(producer, echo=say, rejects=rejects)
     try:
         server = IngestServer((s.ingest_host, s.ingest_port), intake, metrics,
                               max_request_bytes=s.ingest_max_request_bytes, max_body_bytes=s.max_body_bytes,
@@ -94,18 +96,19 @@ def serve_ingest(bootstrap_servers: str | None, topic: str | None, host: str | N
                               allow_origins=allow_origins, allow_hosts=allow_hosts)
     except OSError as exc:
         producer.close()
-        click.echo(f"newsstream: error: cannot listen on {s.ingest_host}:{s.ingest_port}: {exc.strerror}", err=True)
-        sys.exit(1)
+        fail(f"newsstream: error: cannot listen on {s.ingest_host}:{s.ingest_port}: {exc.strerror}",
+             host=str(s.ingest_host), port=s.ingest_port, error=exc.strerror)
     signal.signal(signal.SIGTERM, _interrupt)
     server.start()
     bound_host, bound_port = str(s.ingest_host), server.server_address[1]
-    click.echo(f"serving on http://{bound_host}:{bound_port} (POST /articles, GET /healthz, GET /metrics), "
-               f"topic {s.topic}{', bearer token required' if token else ''}", err=True)
+    say(f"serving on http://{bound_host}:{bound_port} (POST /articles, GET /healthz, GET /metrics), "
+        f"topic {s.topic}{', bearer token required' if token else ''}", event="ingest_serving",
+        url=f"http://{bound_host}:{bound_port}", topic=s.topic, token_required=bool(token))
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        click.echo("stopping: flushing what was queued", err=True)
+        say("stopping: flushing what was queued", event="stopping_flush")
     finally:
         server.stop()
         stats = producer.close()

@@ -9,11 +9,15 @@ every entry resolves to its command and that the help loads none of them.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 import click
 
 from pipeline import __version__
+from pipeline.logs import say, say_uncaught, stderr_format, warnings_said
 
 # name -> (module:attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -33,7 +37,66 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Said(click.ClickException):
+    """A click error (a usage error, a bad parameter, an interrupt) shown as click shows it on a terminal,
+    else as one JSON line (``say``): event ``usage_error`` (exit code 2), ``command_error`` or ``aborted``."""
+
+    def __init__(self, error: click.ClickException | None, *, interrupted: bool = False) -> None:
+        super().__init__(error.format_message() if error is not None else "Aborted!")
+        self.error, self.interrupted = error, interrupted
+        setattr(self, "exit_code", error.exit_code if error is not None else 1)  # noqa: B010 (a ClassVar in click)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        if stderr_format() == "console":
+            if self.error is not None:
+                self.error.show(file)
+                return
+            if self.interrupted:
+                click.echo(err=True)  # closes the terminal's ^C
+            click.echo("Aborted!", err=True)
+            return
+        if self.error is None:
+            say("Aborted!", event="aborted", level="error", exit_code=self.exit_code)
+            return
+        fields: dict[str, Any] = {}
+        ctx = getattr(self.error, "ctx", None)
+        if isinstance(self.error, click.UsageError) and ctx is not None:
+            fields = {"command": ctx.command_path, "usage": ctx.get_usage()}
+        say(f"Error: {self.message}", level="error", error=self.message, exit_code=self.exit_code,
+            event="usage_error" if isinstance(self.error, click.UsageError) else "command_error", **fields)
+
+
+@contextmanager
+def _said() -> Iterator[None]:
+    """click's errors and interrupts, and Python's warnings, through ``say`` (structured off a terminal)."""
+    try:
+        with warnings_said():
+            yield
+    except _Said:
+        raise
+    except click.ClickException as exc:
+        raise _Said(exc) from None
+    except click.Abort:
+        raise _Said(None) from None
+    except (KeyboardInterrupt, EOFError):
+        raise _Said(None, interrupted=True) from None
+
+
 class LazyGroup(click.Group):
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        if args is None:  # the real command line (not a test runner): an uncaught exception as a log line too
+            sys.excepthook = say_uncaught
+        return super().main(args, *rest, **kwargs)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        with _said():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _said():
+            return super().invoke(ctx)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 

@@ -11,6 +11,7 @@ import click
 
 from newsstream_cli.common import (
     emit_summary,
+    fail,
     handle_errors,
     kafka_options,
     log_options,
@@ -23,6 +24,7 @@ from pipeline.article import Article
 from pipeline.bus.clients import ensure_topic
 from pipeline.config import choices_of, default_of
 from pipeline.errors import BrokerUnavailable
+from pipeline.logs import say
 from pipeline.metrics import Metrics
 from pipeline.parsing import read_articles
 from pipeline.parsing.jsonrecords import check_field_map
@@ -53,7 +55,7 @@ def _interrupt(signum: int, _frame: Any) -> None:
 
 
 def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    say(f"warning: {message}", event="input_warning", level="warning", warning=message)
 
 
 @click.command()
@@ -120,9 +122,10 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
     seen = SeenStore.in_dir(s.state_dir, topic=s.topic, max_ids=s.seen_max)
     fresh = created or topic_is_empty(s)  # new, or deleted and created again: the state dir is stale
     if fresh and seen.forget_topic():
-        click.echo(f"topic {s.topic} is empty: forgetting what {s.state_dir} says was sent to it", err=True)
+        say(f"topic {s.topic} is empty: forgetting what {s.state_dir} says was sent to it", event="seen_forgotten",
+            topic=s.topic, state_dir=str(s.state_dir))
     producer = ArticleProducer(s, metrics=metrics, seen=seen, resend=resend, **topic_message_limit(s))
-    intake = Intake(producer, echo=lambda line: click.echo(line, err=True), rejects=rejects)
+    intake = Intake(producer, echo=say, rejects=rejects)
     signal.signal(signal.SIGTERM, _interrupt)
     looping = follow or interval is not None  # until SIGTERM/SIGINT
     show = (sys.stderr.isatty() if progress is None else progress) and bool(paths) and not follow
@@ -149,10 +152,10 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
                              fresh=fresh, timeout=s.feed_timeout, max_bytes=s.feed_max_bytes) if feeds else None)
         feed_every = interval if interval is not None else FEED_INTERVAL_WITH_FOLLOW
         watch.run(watch.Watch(follower, poller, feeds, feed_every, looping), read, intake, producer,
-                  lambda line: click.echo(line, err=True))
+                  say)
     except KeyboardInterrupt:
         interrupted = True
-        click.echo("stopping: flushing what was queued", err=True)
+        say("stopping: flushing what was queued", event="stopping_flush")
     except BrokerUnavailable:  # the broker takes nothing more: a short last wait, then the one-line error
         producer.close(timeout=s.producer_max_block_seconds)
         raise
@@ -163,7 +166,6 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
         metrics.stopping(unscraped_timeout=scrape_wait)
     missing = stats.rejected[reasons.NOT_FOUND] + stats.rejected[reasons.UNREADABLE]
     if missing and not looping and not stats.sent and not stats.duplicates:  # a typo in a path is no success
-        click.echo(f"newsstream: error: nothing was sent: {missing} input(s) not found or unreadable", err=True)
-        sys.exit(1)
+        fail(f"newsstream: error: nothing was sent: {missing} input(s) not found or unreadable", missing=missing)
     if stats.failed or (interrupted and not looping):
         sys.exit(1)

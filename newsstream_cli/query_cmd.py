@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from newsstream_cli.common import FORMATS, db_option, emit, handle_errors, settings
+from pipeline.logs import say
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -76,7 +77,7 @@ def engine_for(database_url: str | None) -> Iterator[Any]:
 def show(rows: list[dict[str, Any]], fmt: str, *, title: str, columns: list[str], note: str | None = None) -> None:
     emit(rows, fmt, title=title, columns=columns)
     if not rows:
-        click.echo(note or f"no {title.split(' ', 1)[0]} match", err=True)
+        say(note or f"no {title.split(' ', 1)[0]} match", event="no_match", what=title)
 
 
 ID_COLUMNS = ("id", "article_id", "headline_article_id")  # article ids, shortened in tables
@@ -390,8 +391,8 @@ def timeline(name: str, label: str | None, since: datetime | None, until: dateti
         rows = [*rows, {"day": "undated", **lost}]
     show(rows, fmt, title=f"mentions of {name!r} per day", columns=TIMELINE_COLUMNS)
     if lost["mentions"] and fmt != "table":
-        click.echo(f"not in the timeline: {lost['mentions']} mentions in {lost['articles']} articles without "
-                   "a publication date", err=True)
+        say(f"not in the timeline: {lost['mentions']} mentions in {lost['articles']} articles without "
+            "a publication date", event="timeline_undated", mentions=lost["mentions"], articles=lost["articles"])
 
 
 from newsstream_cli.query_stories import register as _register_stories  # noqa: E402  (stories, issue 15)

@@ -8,6 +8,7 @@ import click
 
 from newsstream_cli.common import emit, handle_errors
 from newsstream_cli.query_cmd import _common, _period, engine_for, period, shorten, show
+from pipeline.logs import say
 
 
 @click.command("stories")
@@ -58,7 +59,8 @@ def story_cmd(story_id: int, database_url: str | None, fmt: str) -> None:
         return
     s = p["story"]
     if s["id"] != story_id:
-        click.echo(f"story {story_id} was merged into story {s['id']}", err=True)
+        say(f"story {story_id} was merged into story {s['id']}", event="story_merged", story_id=story_id,
+            into=s["id"])
     if fmt == "table":
         click.echo(f"story {s['id']}: {s['articles']} articles, {s['sources']} sources, {s['first_seen']} .. "
                    f"{s['last_seen']}, country {s['country'] or '-'}; main event: {s['main_event'] or '-'}")

@@ -23,7 +23,7 @@ SENT, DUPLICATE = "sent", "duplicate"
 
 
 class Intake:
-    def __init__(self, producer: ArticleProducer, *, echo: Callable[[str], None],
+    def __init__(self, producer: ArticleProducer, *, echo: Callable[..., None],
                  rejects: TextIO | None = None) -> None:
         self.producer = producer
         self.echo = echo
@@ -50,7 +50,8 @@ class Intake:
     def reject(self, item: Refusal) -> None:
         origin, reason = _printable(item.origin), _printable(item.reason)
         with self._lock:
-            self.echo(f"{origin}: rejected ({item.code}): {reason}")
+            self.echo(f"{origin}: rejected ({item.code}): {reason}", event="article_rejected", level="warning",
+                      origin=origin, code=item.code, reason=reason)
             self.producer.reject(item.code)
             if self.rejects is not None:
                 self.rejects.write(_rejects_line(origin, item) + "\n")

@@ -21,7 +21,7 @@ from producers.producer import ArticleProducer
 
 SCAN_SECONDS = 1.0  # how often --follow looks at its folders
 Read = Callable[[list[str]], Iterator[tuple[str, Article | Refusal]]]
-Echo = Callable[[str], None]
+Echo = Callable[..., None]  # pipeline.logs.say: a message, its event name, fields
 
 
 @dataclass
@@ -62,19 +62,20 @@ def send_all(items: Iterable[Any], intake: Intake, source: str | None = None) ->
 
 def scan(follower: DirectoryFollower, read: Read, intake: Intake, producer: ArticleProducer, echo: Echo) -> None:
     for path, sig in follower.scan():
-        echo(f"reading {path}")
+        echo(f"reading {path}", event="file_reading", path=str(path))
         failed_before = producer.stats.failed
         send_all(read([path]), intake)
         if delivered(producer, failed_before):
             follower.mark_done(path, sig)
         else:  # read again when it changes, or after a restart
-            echo(f"{path}: not every article was delivered; the file stays pending")
+            echo(f"{path}: not every article was delivered; the file stays pending", event="file_pending",
+                 level="warning", path=str(path))
             follower.mark_failed(path, sig)
 
 
 def poll(poller: FeedPoller, result: FeedResult, intake: Intake, producer: ArticleProducer, echo: Echo) -> None:
     if result.status == 304:
-        echo(f"{result.url}: not modified")
+        echo(f"{result.url}: not modified", event="feed_not_modified", url=result.url)
         return
     failed_before = producer.stats.failed
     send_all(result.items, intake, source="feed")

@@ -69,7 +69,7 @@ def test_password_is_never_printed(pg_server: PgServer) -> None:
 
 def test_failure_is_one_line_on_stderr_and_exit_1() -> None:
     url = f"postgresql+psycopg://newsstream:pw-unreachable-789@127.0.0.1:{closed_port()}/news"
-    result = run("upgrade", "--database-url", url)
+    result = run("upgrade", "--database-url", url, env={"NEWSSTREAM_LOG_FORMAT": "console"})
     assert result.exit_code == 1
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()

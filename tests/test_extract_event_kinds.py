@@ -116,3 +116,35 @@ def test_he_in_a_relative_clause_is_the_actor_of_the_clause_it_describes(nlp) ->
     crush = [e for e in events(nlp, text) if e.trigger.lemma == "crush"]
     assert crush and who(crush[0].actor) == "Vladimir Putin"
     assert crush[0].modality != "asserted"
+
+
+# -- a type only where its arguments fit it (the lexicon's constraints) ------------------------------
+@pytest.mark.parametrize("text, trigger, wanted, not_wanted", [
+    ("Nintendo will release the DS console in March.", "release", None, "RELEASE"),
+    ("Rebels released two hostages on Friday.", "released", "RELEASE", None),
+    ("Joe Slater joins the show in May.", "joins", None, "COOPERATE"),
+    ("Norway joined NATO in 1949.", "joined", "COOPERATE", None),
+    ("Queen Margrethe visited a school in Odense.", "visited", "TRAVEL", "CONSULT"),
+    ("Anna Virtanen visited Tomas Berg in Oslo.", "visited", "CONSULT", None),
+    ("Shares in Volkswagen fell 5% on Monday.", "fell", "PRICE_CHANGE", None),
+    ("Many good ideas fall by the wayside.", "fall", None, "PRICE_CHANGE"),
+    ("Umbro lost two sponsorship deals.", "lost", None, "LOSE"),
+    ("Arsenal lost to Chelsea.", "lost", "LOSE", None),
+])
+def test_types_whose_arguments_do_not_fit_are_not_given(nlp, text: str, trigger: str, wanted: str | None,
+                                                        not_wanted: str | None) -> None:
+    types = [e.type for e in events(nlp, text, keep_all_events=True) if e.trigger.text.startswith(trigger)]
+    if wanted:
+        assert wanted in types, (text, types)
+    if not_wanted:
+        assert not_wanted not in types, (text, types)
+
+
+def test_a_verb_inside_a_name_is_no_event(nlp) -> None:
+    evs = events(nlp, "The Committee to Protect Journalists said the arrests were illegal.", keep_all_events=True)
+    assert "AID" not in [e.type for e in evs]
+
+
+def test_a_warning_is_a_statement_not_a_threat(nlp) -> None:
+    evs = events(nlp, "The IMF warned that growth would slow.")
+    assert [e.type for e in evs] == [STATEMENT] and who(evs[0].actor) == "IMF"

@@ -66,7 +66,8 @@ def test_reporting_verbs_are_not_types() -> None:
     lex = default_lexicon()
     for verb in ("say", "tell", "add", "claim", "report", "announce", "explain", "argue"):
         assert verb in lex.reporting and verb not in lex.verbs, verb
-    assert lex.reports("warn") and lex.verb_type("warn") == ("THREATEN", None)  # typed, and reports too
+    assert lex.reports("deny") and lex.verb_type("deny") == ("REJECT", None)  # typed, and reports too
+    assert "warn" in lex.reporting and lex.verb_type("issue", "warning") == ("THREATEN", "issue warning")
 
 
 def test_agent_sectors() -> None:
@@ -118,6 +119,17 @@ def test_a_trigger_under_two_types_is_refused_with_file_and_line(tmp_path) -> No
                     '  "nouns": {"FINE": ["fine"]},\n  "verbs": {\n    "ARREST": ["arrest", "fine"],\n'
                     '    "FINE": ["fine", "penalise"]\n  }\n}\n', encoding="utf-8")
     with pytest.raises(LexiconError, match=rf"^{path}:6: verbs: 'fine' is listed under both ARREST and FINE"):
+        Lexicon.from_file(path)
+
+
+def test_a_constraint_on_an_unknown_type_or_kind_is_refused(tmp_path) -> None:
+    path = tmp_path / "constraints.json"
+    path.write_text('{\n  "types": {"ARREST": {"family": "justice"}},\n  "constraints": {\n'
+                    '    "ARREST": {"target": "robot"}\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:4: constraints: ARREST: 'target' must be one of"):
+        Lexicon.from_file(path)
+    path.write_text('{\n  "constraints": {\n    "HUG:embrace": {"actor": "party"}\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:3: constraints: unknown type"):
         Lexicon.from_file(path)
 
 

@@ -31,8 +31,9 @@ COMMANDS = {
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    """The readable stderr lines, as on a terminal (off one they are JSON: tests/test_stderr_structured.py)."""
     return CliRunner().invoke(cli, ["query", *args], prog_name="newsstream",
-                              env={"COLUMNS": "200", **(env or {})})
+                              env={"COLUMNS": "200", "NEWSSTREAM_LOG_FORMAT": "console", **(env or {})})
 
 
 @pytest.fixture

@@ -48,7 +48,8 @@ def snapshot(engine: sa.Engine) -> dict[str, int]:
 
 
 def query(db_url: str, *args: str) -> tuple[int, list | dict | None, str]:
-    res = CliRunner().invoke(cli, ["query", *args, "--format", "json", "--database-url", db_url])
+    res = CliRunner().invoke(cli, ["query", *args, "--format", "json", "--database-url", db_url],
+                             env={"NEWSSTREAM_LOG_FORMAT": "console"})  # stderr: the readable lines
     return res.exit_code, (json.loads(res.stdout) if res.exit_code == 0 else None), res.stderr
 
 

@@ -34,6 +34,9 @@ from pipeline.records import Event, Span, Trigger
 
 _RELATIVE = frozenset({"who", "that", "which", "whom"})
 _PERSONAL = frozenset({"he", "she"})
+_PARTY_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+_ORG_SECTORS = frozenset({"business", "sport", "media"})
+_AMOUNTS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
 _TARGET_PREPS = ("against", "on", "to", "with", "toward", "towards", "over")
 _NOT_ARGUMENTS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"})
 _QUANTITY_HEADS = frozenset({"number", "group", "dozen", "dozens", "hundreds", "thousands", "millions", "lot",
@@ -349,13 +352,18 @@ class _Builder:
 
     def verb_event(self, verb: Token) -> tuple[int, Event, Token | None] | None:
         lex = self.lex
+        if self.resolver.tok2m[verb.i] >= 0:  # a word of a name: "Committee to Protect Journalists"
+            return None
         ptype, phrase, trig_end = self.typing(verb)
         lemma = lex.repair_lemma(verb.lemma_.lower(), verb.lower_)
         if phrase is None and lemma in lex.ignore:
             return None
+        if phrase is not None and phrase in lex.ignore:  # "spend time", "take place"
+            return None
         actor, target = self.arguments(verb, phrase)
         if target is not None and target.entity >= 0 and self.entities[target.entity].label == "ORG":
             ptype = (lex.org_target or {}).get(ptype, ptype)  # buying a company is a merger
+        ptype = self.constrained(ptype, lemma, actor, None if phrase is not None else target, verb)
         mod = modality(verb, lex)
         future = any(c.dep_ == "aux" and c.lower_ in ("will", "shall", "'ll") for c in verb.children)
         day, day_text = self.date_of(verb, future)
@@ -373,6 +381,40 @@ class _Builder:
             date=day, date_text=day_text, negated=negated(verb), modality=mod.mode, sentence=sentence,
             source=self.source(mod), family=lex.family(ptype), plover=lex.plover(ptype))
         return k, event, mod.reporter
+
+    def constrained(self, ptype: str, lemma: str, actor: Ref | None, target: Ref | None, verb: Token) -> str:
+        """The type, or what it becomes when its arguments are not what the lexicon's constraints ask:
+        "warned about the risk" is no THREATEN, "released a report" no RELEASE, "grew stronger" no PRICE_CHANGE."""
+        rules = self.lex.constraints or {}
+        rule = rules.get(f"{ptype}:{lemma}") or rules.get(ptype)
+        if not rule:
+            return ptype
+        ok = True
+        for role, arg in (("actor", actor), ("target", target)):
+            if ok and role in rule and arg is not None:
+                ok = self._kind(arg, rule[role])
+        if ok and rule.get("figure"):
+            ok = self._figure(verb, actor, target)
+        return ptype if ok else rule.get("else", OTHER)
+
+    def _kind(self, ref: Ref, kind: str) -> bool:
+        label = self.entities[ref.entity].label if ref.entity >= 0 else None
+        if kind == "org":
+            return label == "ORG" or (label is None and ref.sector in _ORG_SECTORS)
+        if kind == "person":
+            return label == "PERSON" or (label is None and ref.sector is not None and ref.sector not in _ORG_SECTORS)
+        if kind == "who":  # someone, not somewhere: "visited Tomas Berg", not "visited a school"
+            head = self.text[ref.start:ref.end].lower().split()[-1:]
+            return label in ("PERSON", "ORG", "NORP") or (
+                label is None and ref.sector is not None and not set(head) & self.lex.place_nouns)
+        return label in _PARTY_LABELS or (label is None and ref.sector is not None)  # a party
+
+    def _figure(self, verb: Token, actor: Ref | None, target: Ref | None) -> bool:
+        for ref in (actor, target):
+            words = self.text[ref.start:ref.end].lower().split() if ref is not None else []
+            if any(w in self.lex.figure_nouns for w in words):
+                return True
+        return any(t.ent_type_ in _AMOUNTS for t in verb.subtree)
 
     def source(self, mod: Modality) -> Span | None:
         return self.span(self.resolver.ref(_source_noun(mod.source))) if mod.source is not None else None

@@ -81,6 +81,23 @@ def _invert(data: dict[str, Any], section: str, types: dict[str, TypeInfo], wher
     return out
 
 
+_KINDS = ("party", "person", "org", "who")
+_CONSTRAINT_KEYS = {"target": _KINDS, "actor": _KINDS, "figure": (True,)}
+
+
+def _constraints(data: dict[str, Any], types: dict[str, TypeInfo], where: str, text: str) -> dict[str, dict[str, Any]]:
+    out = data.get("constraints", {})
+    for etype, rule in out.items():
+        line = _line_of(text, etype, section="constraints")
+        if etype.split(":")[0] not in types or rule.get("else", OTHER) not in types:
+            raise LexiconError(f"{where}:{line}: constraints: unknown type {etype!r} or {rule.get('else')!r}")
+        bad = [k for k, v in rule.items() if k != "else" and v not in _CONSTRAINT_KEYS.get(k, ())]
+        if bad:
+            raise LexiconError(f"{where}:{line}: constraints: {etype}: {bad[0]!r} must be one of "
+                               f"{_CONSTRAINT_KEYS.get(bad[0], 'target, actor, figure')}")
+    return dict(out)
+
+
 @dataclass(frozen=True)
 class Lexicon:
     verbs: dict[str, str]
@@ -96,6 +113,9 @@ class Lexicon:
     sectors: dict[str, str]  # head noun -> agent sector
     reporting_typed: frozenset[str] = frozenset()
     org_target: dict[str, str] | None = None  # type -> the type it becomes when the target is an organisation
+    constraints: dict[str, dict[str, Any]] | None = None  # type -> what its arguments must be (see _about)
+    figure_nouns: frozenset[str] = frozenset()
+    place_nouns: frozenset[str] = frozenset()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "<lexicon>", text: str = "") -> Lexicon:
@@ -117,7 +137,9 @@ class Lexicon:
         return cls(**tables, ignore=words("ignore"), reporting=words("reporting"),
                    hypothetical_aux=words("hypothetical_aux"), intent=words("intent"),
                    role_nouns=words("role_nouns"), group_nouns=words("group_nouns"), types=types,
-                   sectors=sectors, reporting_typed=words("reporting_typed"), org_target=dict(org_target))
+                   sectors=sectors, reporting_typed=words("reporting_typed"), org_target=dict(org_target),
+                   constraints=_constraints(data, types, where, text), figure_nouns=words("figure_nouns"),
+                   place_nouns=words("place_nouns"))
 
     @classmethod
     def from_file(cls, path: str | Path) -> Lexicon:

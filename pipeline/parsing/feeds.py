@@ -35,11 +35,18 @@ _ITEMS = ("item", "entry")
 
 
 def _local(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _children(el: ET.Element, name: str) -> list[ET.Element]:
-    return [c for c in el if _local(c.tag) == name]
+Kids = dict[str, list[ET.Element]]
+
+
+def _kids(el: ET.Element) -> Kids:
+    """An element's children by local name, in document order: one pass over them."""
+    kids: Kids = {}
+    for child in el:
+        kids.setdefault(_local(child.tag), []).append(child)
+    return kids
 
 
 def _text_of(el: ET.Element | None) -> str | None:
@@ -57,22 +64,22 @@ def _text_of(el: ET.Element | None) -> str | None:
     return text or None
 
 
-def _first(el: ET.Element, *names: str) -> ET.Element | None:
+def _first(kids: Kids, *names: str) -> ET.Element | None:
     for name in names:
-        found = _children(el, name)
+        found = kids.get(name)
         if found:
             return found[0]
     return None
 
 
-def _link(item: ET.Element) -> str | None:
-    for link in _children(item, "link"):
+def _link(kids: Kids) -> str | None:
+    for link in kids.get("link", ()):
         href = link.get("href")
         if href and link.get("rel", "alternate") == "alternate":
             return href.strip()
         if not href and link.text and link.text.strip():
             return link.text.strip()
-    guid = _first(item, "guid")
+    guid = _first(kids, "guid")
     permalink = (guid.text or "").strip() if guid is not None and guid.get("isPermaLink", "true") == "true" else ""
     if permalink.startswith("http"):
         return permalink
@@ -95,7 +102,7 @@ def _authors(item: ET.Element) -> list[str]:
     for el in item:
         name = _local(el.tag)
         if name == "author":
-            who = _first(el, "name")
+            who = _first(_kids(el), "name")
             value = (who.text if who is not None else el.text) or ""
         elif name == "creator":
             value = el.text or ""
@@ -108,21 +115,23 @@ def _authors(item: ET.Element) -> list[str]:
 
 def item_fields(item: ET.Element, *, origin: str, source: str | None,
                 language: str | None) -> dict[str, Any] | Refusal:
-    summary = _text_of(_first(item, "description", "summary"))
-    content = _text_of(_first(item, "encoded", "content"))
+    kids = _kids(item)
+    summary = _text_of(_first(kids, "description", "summary"))
+    content = _text_of(_first(kids, "encoded", "content"))
     body = content or summary
     if not body:
         return Refusal(origin, reasons.EMPTY_BODY, "the item has no description, summary or content")
-    fields: dict[str, Any] = {"title": _text_of(_first(item, "title")), "body": body, "url": _link(item),
-                              "source": source, "authors": _authors(item)}
+    fields: dict[str, Any] = {"title": _text_of(_first(kids, "title")), "body": body, "url": _link(kids),
+                              "source": source, "authors": _authors(item) if "author" in kids or "creator" in kids
+                              else []}
     if content and summary and summary != content:
         fields["lead"] = summary
-    category = _first(item, "category")
+    category = _first(kids, "category")
     if category is not None:
         fields["section"] = (category.get("term") or category.text or "").strip() or None
     if language:
         fields["language"] = language
-    date = _first(item, "pubDate", "published", "date", "issued", "updated", "modified")
+    date = _first(kids, "pubDate", "published", "date", "issued", "updated", "modified")
     when = (date.text or "").strip() if date is not None else ""
     if date is not None and when:
         try:
@@ -147,22 +156,21 @@ def parse_feed(data: bytes, url: str, *, max_body_bytes: int = DEFAULT_MAX_BODY_
     if _local(root.tag) not in ("rss", "feed", "RDF"):
         yield Refusal(url, reasons.BAD_FEED, f"not an RSS or Atom feed (root element <{_local(root.tag)}>)")
         return
-    channel = _first(root, "channel")
-    head = channel if channel is not None and _local(root.tag) == "rss" else root
+    channel = _first(_kids(root), "channel")
+    head = _kids(channel if channel is not None and _local(root.tag) == "rss" else root)
     title = _text_of(_first(head, "title"))
     source = title or (urlsplit(url).hostname or "").removeprefix("www.") or None
     lang_el = _first(head, "language")
     lang = (lang_el.text or "").strip()[:2].lower() if lang_el is not None else ""
     lang_attr = root.get("{http://www.w3.org/XML/1998/namespace}lang", "")[:2].lower()
     language = lang or lang_attr or None
+    wanted = {lang.lower() for lang in languages}
     items = [el for el in root.iter() if _local(el.tag) in _ITEMS]
     for number, item in enumerate(items, start=1):
         origin = f"{url} item {number}"
         fields = item_fields(item, origin=origin, source=source, language=language)
-        if isinstance(fields, Refusal):
-            yield fields
-        else:
-            yield _build(fields, origin, max_body_bytes, {lang.lower() for lang in languages})
+        item.clear()  # read: its subtree is freed as the articles pile up
+        yield fields if isinstance(fields, Refusal) else _build(fields, origin, max_body_bytes, wanted)
 
 
 def _html_text(value: str | None) -> str | None:

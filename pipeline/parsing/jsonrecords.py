@@ -8,8 +8,9 @@ dateline, body``) and the generic contract keys. A user ``field_map``
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import re
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ DEFAULT_KEYS: dict[str, tuple[str, ...]] = {name: meta.keys for name, meta in FI
 _LIST_FIELDS = set(LIST_FIELDS)
 _REUTERS_DATE = re.compile(r"\d{1,2}-[A-Za-z]{3}-\d{4} \d{1,2}:\d{2}:\d{2}(?:\.\d+)?")
 _REUTERS_SIGNOFF = re.compile(r"\breuters?\b[\s\x03]*$", re.I)  # no leading \s*: linear
+_PLAIN_HOST = re.compile(r"https?://([A-Za-z0-9.-]+)(?=[/?#:]|$)", re.I)  # the common case, without urlsplit
 
 
 def check_field_map(field_map: dict[str, str] | None) -> dict[str, str]:
@@ -36,12 +38,23 @@ def check_field_map(field_map: dict[str, str] | None) -> dict[str, str]:
     return field_map
 
 
-def _pick(record: dict[str, Any], field: str, field_map: dict[str, str]) -> tuple[str | None, Any]:
-    keys = ((field_map[field],) if field in field_map else ()) + DEFAULT_KEYS.get(field, ())
-    for key in keys:
-        if record.get(key) is not None:
-            return key, record[key]
-    return None, None
+@functools.lru_cache(maxsize=64)
+def _plan(mapped: tuple[tuple[str, str], ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(field, the keys to look for it under, first present wins) for one field map, checked and worked
+    out once (ConfigError on a field map naming an unknown field)."""
+    field_map = check_field_map(dict(mapped))
+    return tuple((field, ((field_map[field],) if field in field_map else ()) + DEFAULT_KEYS.get(field, ()))
+                 for field in Article.model_fields)
+
+
+def _picked(record: dict[str, Any], field_map: dict[str, str]) -> Iterator[tuple[str, str, Any]]:
+    """(field, key, value) for each field the record gives a (non-null) value."""
+    for field, keys in _plan(tuple(sorted(field_map.items()))):
+        for key in keys:
+            value = record.get(key)
+            if value is not None:
+                yield field, key, value
+                break
 
 
 def _text(value: Any, field: str, key: str, origin: str) -> str:
@@ -77,6 +90,16 @@ def reflow_reuters(body: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
 
 
+def _host(url: str) -> str | None:
+    """The host name of a URL, lower-case (None when it has none or cannot be read)."""
+    if plain := _PLAIN_HOST.match(url):
+        return plain.group(1).lower()
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
 def from_record(record: Any, *, origin: str, field_map: dict[str, str] | None = None) -> dict[str, Any]:
     """Article fields (for ``Article.build``) from one decoded JSON value.
 
@@ -86,16 +109,13 @@ def from_record(record: Any, *, origin: str, field_map: dict[str, str] | None = 
     if not isinstance(record, dict):
         raise InvalidArticle(f"expected a JSON object, got {type(record).__name__}", code=reasons.BAD_SHAPE,
                              origin=origin)
-    field_map = check_field_map(field_map)
+    field_map = field_map or {}
     version = record.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise InvalidArticle(f"unknown schema_version {version!r} (this reader knows {SCHEMA_VERSION})",
                              code=reasons.BAD_SCHEMA_VERSION, origin=origin)
     fields: dict[str, Any] = {}
-    for field in Article.model_fields:
-        key, value = _pick(record, field, field_map)
-        if key is None:
-            continue
+    for field, key, value in _picked(record, field_map):
         if field in _LIST_FIELDS:
             fields[field] = _list(value, field, key, origin)
         elif field == "published" and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -108,10 +128,9 @@ def from_record(record: Any, *, origin: str, field_map: dict[str, str] | None = 
         wanted = field_map.get("body") or "body|maintext|text|content"
         raise InvalidArticle(f"missing body (no {wanted!r} key)", code=reasons.MISSING_BODY, origin=origin)
     if not fields.get("source") and fields.get("url"):  # as news-please does: the URL's domain
-        with contextlib.suppress(ValueError):
-            host = urlsplit(fields["url"].strip()).hostname
-            if host:
-                fields["source"] = host.removeprefix("www.")
+        host = _host(fields["url"].strip())
+        if host:
+            fields["source"] = host.removeprefix("www.")
     if "newid" in record and "id" not in field_map and "id" not in record:  # Reuters-21578
         fields["id"] = f"reuters-{record['newid']}"
         fields["body"] = reflow_reuters(fields["body"])
