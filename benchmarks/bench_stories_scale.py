@@ -35,6 +35,7 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,9 @@ if str(ROOT) not in sys.path:
 
 from devtools import pgserver  # noqa: E402
 
-SYLLABLES = ("ka ri no ve sa lo mi ta ren dor bel an ko vi sha tul mar es ni go ra hel um pra zin fo "
-             "lek tor bu nav ish del gra mon sel vek").split()
+SYLLABLES = ("ka", "ri", "no", "ve", "sa", "lo", "mi", "ta", "ren", "dor", "bel", "an", "ko", "vi", "sha", "tul",
+             "mar", "es", "ni", "go", "ra", "hel", "um", "pra", "zin", "fo", "lek", "tor", "bu", "nav", "ish", "del",
+             "gra", "mon", "sel", "vek")
 LABELS = ("PERSON", "PERSON", "ORG", "GPE")
 EVENT_TYPES = ("MEET", "ACCUSE", "AGREE", "PROTEST", "ARREST", "ATTACK", "REQUEST", "APPROVE", "REJECT", "INVESTIGATE")
 TRIGGERS = {"MEET": "met", "ACCUSE": "accused", "AGREE": "signed", "PROTEST": "protested", "ARREST": "arrested",
@@ -124,7 +126,7 @@ def make_article(world: World, aid: str, day: date, event: dict[str, Any]) -> tu
     return art, Extraction(ents, [ev], country=event["country"])
 
 
-def articles(world: World, n: int, per_day: int, start: date = date(2023, 1, 2)):  # noqa: ANN201 - a generator
+def articles(world: World, n: int, per_day: int, start: date = date(2023, 1, 2)) -> Iterator[tuple[Any, Any]]:
     """``n`` (article, extraction) pairs in publication order, about ``per_day`` a day."""
     rng = world.rng
     pending: list[tuple[date, int, dict[str, Any]]] = []  # (day, tiebreak, event): reports still to come
@@ -193,10 +195,69 @@ def explain(engine: Any, article_id: str, cfg: Any) -> list[tuple[str, str]]:
     return out
 
 
+def _measure(per_batch: list[tuple[int, float, float]], sample: int) -> tuple[int, float, float]:
+    """(articles, story seconds, write_batch seconds) of the last batches holding ``sample`` articles."""
+    n, story_s, write_s = 0, 0.0, 0.0
+    for a, s, w in reversed(per_batch):
+        if n >= sample:
+            break
+        n, story_s, write_s = n + a, story_s + s, write_s + w
+    return n, story_s, write_s
+
+
+def write_all(engine: Any, opts: argparse.Namespace, cfg: Any, total: int, checkpoints: list[int],
+              log: Any) -> dict[str, Any]:
+    """Write ``total`` synthetic articles through ``write_batch``; the figures at each checkpoint."""
+    from pipeline.store.writer import write_batch
+
+    world = World(opts.seed)
+    per_batch: list[tuple[int, float, float]] = []  # (articles, story seconds, write_batch seconds)
+    rows: list[dict[str, Any]] = []
+    counts = {"stored": 0, "stories": 0, "merges": 0}
+    batch: list[tuple[Any, Any, None]] = []
+    t_start = time.perf_counter()
+
+    def flush() -> None:
+        t0 = time.perf_counter()
+        st = write_batch(engine, batch, extractor_version="bench-stories")
+        dt = time.perf_counter() - t0
+        if st.rejected:
+            raise RuntimeError(f"the writer refused synthetic articles: {st.rejected[:3]}")
+        per_batch.append((st.articles, st.stories.seconds, dt))
+        counts["stored"] += st.articles
+        counts["stories"] += st.stories.new
+        counts["merges"] += st.stories.merges
+        batch.clear()
+
+    for art, ext in articles(world, total, opts.per_day):
+        batch.append((art, ext, None))
+        if len(batch) < opts.batch_size and counts["stored"] + len(batch) not in checkpoints:
+            continue
+        flush()
+        if counts["stored"] not in checkpoints:
+            continue
+        n, story_s, write_s = _measure(per_batch, opts.sample)
+        row = {"stored": counts["stored"], "sample_articles": n, "story_ms_per_article": 1000 * story_s / n,
+               "write_ms_per_article": 1000 * write_s / n,
+               "story_share_of_write": story_s / write_s if write_s else None,
+               "window_articles": window_size(engine, art.published_date, cfg.window_days),
+               "stories": counts["stories"], "merges": counts["merges"], "elapsed_s": time.perf_counter() - t_start}
+        rows.append(row)
+        log(f"{row['stored']:>7,} stored: story {row['story_ms_per_article']:.2f} ms/article, write_batch "
+            f"{row['write_ms_per_article']:.2f} ms/article ({100 * (row['story_share_of_write'] or 0):.0f}% stories), "
+            f"{row['window_articles']:,} articles in the window, {counts['stories']:,} stories, "
+            f"{row['elapsed_s']:.0f} s so far")
+    if batch:
+        flush()
+    return {"articles": counts["stored"], "stories": counts["stories"], "merges": counts["merges"],
+            "checkpoints": rows, "seconds": time.perf_counter() - t_start,
+            "story_seconds": sum(s for _a, s, _w in per_batch), "write_seconds": sum(w for _a, _s, w in per_batch)}
+
+
 def run(opts: argparse.Namespace, log: Any = print) -> dict[str, Any]:
+    from pipeline.logs import configure
     from pipeline.store.db import make_engine, upgrade
     from pipeline.store.stories import current_config
-    from pipeline.store.writer import write_batch
 
     checkpoints = sorted({int(x) for x in opts.checkpoints.split(",") if x.strip()})
     total = max([opts.articles, *checkpoints])
@@ -216,72 +277,33 @@ def run(opts: argparse.Namespace, log: Any = print) -> dict[str, Any]:
         upgrade(url)
         engine = make_engine(url)
         cfg = current_config()
-        world = World(opts.seed)
         log(f"writing {total:,} articles, {opts.per_day}/day, batches of {opts.batch_size}, into {name} "
             f"(story window ±{cfg.window_days} days, threshold {cfg.threshold}) ...")
-        per_batch: list[tuple[int, float, float]] = []  # (articles, story seconds, write_batch seconds)
-        rows: list[dict[str, Any]] = []
-        stored = 0
-        stories_new = merges = 0
-        batch: list[tuple[Any, Any, None]] = []
-        t_start = time.perf_counter()
-        last_day = None
-
-        def flush() -> None:
-            nonlocal stored, stories_new, merges
-            t0 = time.perf_counter()
-            st = write_batch(engine, batch, extractor_version="bench-stories")
-            dt = time.perf_counter() - t0
-            if st.rejected:
-                raise RuntimeError(f"the writer refused synthetic articles: {st.rejected[:3]}")
-            per_batch.append((st.articles, st.stories.seconds, dt))
-            stored += st.articles
-            stories_new += st.stories.new
-            merges += st.stories.merges
-            batch.clear()
-
-        for art, ext in articles(world, total, opts.per_day):
-            batch.append((art, ext, None))
-            last_day = art.published_date
-            if len(batch) >= opts.batch_size or stored + len(batch) in checkpoints:
-                flush()
-                if stored in checkpoints:
-                    take, n, story_s, write_s = [], 0, 0.0, 0.0
-                    for a, s, w in reversed(per_batch):
-                        if n >= opts.sample:
-                            break
-                        n, story_s, write_s = n + a, story_s + s, write_s + w
-                        take.append(a)
-                    row = {"stored": stored, "sample_articles": n,
-                           "story_ms_per_article": 1000 * story_s / n, "write_ms_per_article": 1000 * write_s / n,
-                           "story_share_of_write": story_s / write_s if write_s else None,
-                           "window_articles": window_size(engine, last_day, cfg.window_days),
-                           "stories": stories_new, "merges": merges, "elapsed_s": time.perf_counter() - t_start}
-                    rows.append(row)
-                    log(f"{stored:>7,} stored: story {row['story_ms_per_article']:.2f} ms/article, write_batch "
-                        f"{row['write_ms_per_article']:.2f} ms/article ({100 * (row['story_share_of_write'] or 0):.0f}% "
-                        f"stories), {row['window_articles']:,} articles in the window, {stories_new:,} stories, "
-                        f"{row['elapsed_s']:.0f} s so far")
-        if batch:
-            flush()
+        configure("json", "INFO")  # the story decisions logged as a worker logs them: JSON lines, here to a file
+        stderr, sys.stderr = sys.stderr, open(opts.log or os.devnull, "w")  # noqa: SIM115 - closed below
+        try:
+            written = write_all(engine, opts, cfg, total, checkpoints,
+                                lambda m: print(m, file=stderr, flush=True))
+        finally:
+            sys.stderr.close()
+            sys.stderr = stderr
         result: dict[str, Any] = {
-            "articles": stored, "per_day": opts.per_day, "batch_size": opts.batch_size, "seed": opts.seed,
+            "per_day": opts.per_day, "batch_size": opts.batch_size, "seed": opts.seed,
             "window_days": cfg.window_days, "threshold": cfg.threshold, "max_df": cfg.max_df,
-            "max_candidates": cfg.max_candidates, "checkpoints": rows, "stories": stories_new, "merges": merges,
-            "seconds": time.perf_counter() - t_start,
-            "story_seconds": sum(s for _a, s, _w in per_batch), "write_seconds": sum(w for _a, _s, w in per_batch),
+            "max_candidates": cfg.max_candidates, **written,
             "machine": {"nproc": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()]}}
+        rows = written["checkpoints"]
         if len(rows) >= 2:
             result["ratio_last_first"] = rows[-1]["story_ms_per_article"] / rows[0]["story_ms_per_article"]
-        if opts.explain and stored:
-            result["explain"] = explain(engine, f"scale-{stored:06d}", cfg)
+        if opts.explain and written["articles"]:
+            result["explain"] = explain(engine, f"scale-{written['articles']:06d}", cfg)
         engine.dispose()
         return result
     finally:
         if pg is not None:
             pg.stop("fast")
             pg.cleanup()
-        elif server_url and not opts.keep:
+        elif not opts.keep:
             with contextlib.suppress(Exception):
                 pgserver.drop_database(server_url, name)
 
@@ -313,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--postgres-url", help="an existing server (a database is created, and dropped unless --keep)")
     ap.add_argument("--keep", action="store_true", help="with --postgres-url: keep the database")
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the candidate queries at the end")
+    ap.add_argument("--log", help="where the JSON log lines go (the story decisions; default: nowhere)")
     ap.add_argument("--json", dest="json_path", help="write the figures as JSON here")
     return ap
 

@@ -6,14 +6,17 @@ The validators of a feed are remembered only after its articles were delivered
 A fetch has one total deadline (``timeout``) covering connect, headers and body: a watchdog
 shuts the connection down when it passes, so a server trickling a byte at a time cannot hold
 the loop. The size cap (``max_bytes``) counts the bytes after decompression (gzip/deflate), so a
-small compressed bomb is stopped at the cap. ``poll_all`` fetches the feeds of a round at once:
-one slow feed delays the others (and ``--follow``) by at most one deadline.
+small compressed bomb is stopped at the cap. The deadline bounds the whole poll, parsing included:
+items not read by then are left for the next poll. A ``FeedRound`` polls the feeds of a round at
+once, each in its own thread, and hands over results as they finish: the ``--follow`` loop takes
+them between two scans and never waits for a feed; a poll still running a moment past its deadline
+(stuck in a name lookup, which no socket timeout covers) is given up, so a round never lasts
+longer than one deadline, however many feeds are slow.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import http.client
 import json
 import os
@@ -24,7 +27,6 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from producers.intake import guarded
 
 MAX_FEED_BYTES = 20_000_000
 TIMEOUT = 30.0
+GRACE = 1.0  # seconds past its deadline a round waits for a poll before giving it up
 
 
 @dataclass
@@ -203,17 +206,24 @@ class FeedPoller:
             return FeedResult(url, 0, [Refusal(url, reasons.FEED_ERROR, f"cannot fetch the feed: {reason}")])
         finally:
             deadline.close()
-        items = list(guarded(parse_feed(data, url, max_body_bytes=self.max_body_bytes, languages=self.languages),
-                             url))
-        return FeedResult(url, status, items, etag, modified)
+        return self._parsed(url, data, deadline, FeedResult(url, status, [], etag, modified))
+
+    def _parsed(self, url: str, data: bytes, deadline: _Deadline, result: FeedResult) -> FeedResult:
+        """The feed's items, read until the poll's deadline; past it, the rest waits for the next poll."""
+        for item in guarded(parse_feed(data, url, max_body_bytes=self.max_body_bytes, languages=self.languages),
+                            url):
+            result.items.append(item)
+            if time.monotonic() > deadline.at:
+                result.items.append(Refusal(url, reasons.FEED_ERROR, f"the feed took longer than its "
+                                            f"{self.timeout:g} s deadline to read: {len(result.items)} items read, "
+                                            "the rest at the next poll"))
+                result.status, result.etag, result.last_modified = 0, None, None  # not done: fetched again
+                break
+        return result
 
     def poll_all(self, urls: Sequence[str]) -> list[FeedResult]:
-        """``poll`` every URL at once (in threads), results in the order given: a slow feed costs the
-        round at most its deadline, not the sum of every feed's."""
-        if len(urls) <= 1:
-            return [self.poll(url) for url in urls]
-        with ThreadPoolExecutor(max_workers=min(8, len(urls)), thread_name_prefix="feed") as pool:
-            return list(pool.map(functools.partial(FeedPoller.poll, self), urls))
+        """``poll`` every URL at once, results in the order given: the round lasts at most one deadline."""
+        return FeedRound(self, urls).wait()
 
     def remember(self, result: FeedResult) -> None:
         """Keep the validators of a fetched feed (call once its articles were delivered)."""
@@ -225,3 +235,48 @@ class FeedPoller:
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(self.state, indent=1), "utf-8")
         tmp.replace(self.path)
+
+
+class FeedRound:
+    """One poll of every feed, all at once, each in a daemon thread (one stuck in a name lookup
+    never holds the process at exit)."""
+
+    def __init__(self, poller: FeedPoller, urls: Sequence[str]) -> None:
+        self.poller, self.urls = poller, list(urls)
+        self.give_up_at = time.monotonic() + poller.timeout + GRACE
+        self._results: dict[int, FeedResult] = {}
+        self._taken: set[int] = set()
+        self._changed = threading.Condition()
+        for number, url in enumerate(self.urls):
+            threading.Thread(target=self._poll, args=(number, url), name=f"feed-{number}", daemon=True).start()
+
+    def _poll(self, number: int, url: str) -> None:
+        result = self.poller.poll(url)
+        with self._changed:
+            self._results.setdefault(number, result)
+            self._changed.notify_all()
+
+    @property
+    def done(self) -> bool:
+        return len(self._taken) == len(self.urls)
+
+    def finished(self, *, wait: bool = False) -> list[FeedResult]:
+        """The results not handed over yet, in the order of the URLs (``wait``: all of them, once every
+        poll ended or the round's time is up); a poll still running past its deadline is refused."""
+        with self._changed:
+            while wait and len(self._results) < len(self.urls) and time.monotonic() < self.give_up_at:
+                self._changed.wait(max(0.01, self.give_up_at - time.monotonic()))
+            if time.monotonic() >= self.give_up_at:
+                for number, url in enumerate(self.urls):
+                    self._results.setdefault(number, self._overdue(url))
+            ready = sorted(set(self._results) - self._taken)
+            self._taken.update(ready)
+            return [self._results[n] for n in ready]
+
+    def wait(self) -> list[FeedResult]:
+        return self.finished(wait=True)
+
+    def _overdue(self, url: str) -> FeedResult:
+        return FeedResult(url, 0, [Refusal(url, reasons.FEED_ERROR, f"the poll took longer than its "
+                                           f"{self.poller.timeout:g} s deadline (still connecting?); "
+                                           "tried again at the next poll")])

@@ -1,8 +1,10 @@
 """The loop of `produce --follow` and `produce --feed [--interval]`: files as they land, feeds when due.
 
-A file or a feed counts as done (remembered in the state dir) only once every article read from
-it was acknowledged; otherwise it stays pending and is read again when it changes, or after a
-restart. Runs until the caller's KeyboardInterrupt (SIGTERM/SIGINT), or one round when not looping.
+Feeds are polled in the background (``FeedRound``): their results are sent between two scans
+of the folders, so a slow feed never delays a file. A file or a feed counts as done (remembered
+in the state dir) only once every article read from it was acknowledged; otherwise it stays
+pending and is read again when it changes, or after a restart.
+Runs until the caller's KeyboardInterrupt (SIGTERM/SIGINT), or one round when not looping.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from pipeline.article import Article
 from pipeline.records import Refusal
-from producers.feeds import FeedPoller, FeedResult
+from producers.feeds import FeedPoller, FeedResult, FeedRound
 from producers.follow import DirectoryFollower
 from producers.intake import Intake
 from producers.producer import ArticleProducer
@@ -35,14 +37,20 @@ class Watch:
 
 def run(watch: Watch, read: Read, intake: Intake, producer: ArticleProducer, echo: Echo) -> None:
     next_feed_poll = 0.0
+    current: FeedRound | None = None
     while True:
         if watch.follower is not None:
             scan(watch.follower, read, intake, producer, echo)
-        if watch.poller is not None and time.monotonic() >= next_feed_poll:
-            next_feed_poll = time.monotonic() + watch.feed_every
-            for result in watch.poller.poll_all(watch.feeds):  # at once: a slow feed holds the round one deadline
-                poll(watch.poller, result, intake, producer, echo)
-        if not watch.looping:
+        if watch.poller is not None:
+            if current is None and time.monotonic() >= next_feed_poll:
+                next_feed_poll = time.monotonic() + watch.feed_every
+                current = FeedRound(watch.poller, watch.feeds)  # in the background: files go on meanwhile
+            if current is not None:
+                # Only a loop with nothing else to do waits for the feeds (never longer than a deadline).
+                for result in current.finished(wait=watch.follower is None or not watch.looping):
+                    poll(watch.poller, result, intake, producer, echo)
+                current = None if current.done else current
+        if not watch.looping and current is None:
             return
         # With --follow the loop turns every second (feeds are polled when due); else at the next poll.
         wait = SCAN_SECONDS if watch.follower is not None else next_feed_poll - time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
 import urllib.request
@@ -92,7 +93,9 @@ def test_a_worker_that_keeps_crashing_makes_the_supervisor_give_up(kafka_setting
             sup.kill()
     log = sup.log
     assert code == 1, log[-3000:]
-    [line] = [x for x in log.splitlines() if x.startswith("newsstream: error: gave up on worker")]
+    [line] = [json.loads(x)["message"] for x in log.splitlines()  # its stderr: JSON lines (pipeline_helpers)
+              if '"event": "command_failed"' in x and "gave up on worker" in x]
+    assert line.startswith("newsstream: error: gave up on worker")
     assert "after 3 crashes within 5 minutes" in line
     assert "127.0.0.1" in line and "DatabaseUnavailable" in line, line  # the worker's own last error
     assert max(seen.values()) == 2, seen  # the worker given up on was restarted twice

@@ -310,10 +310,18 @@ def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[EntityState]:
     for m in mentions:
         labels.setdefault(name_key(text[m.start:m.end]), Counter())[m.label] += 1
     majority = {k: c.most_common(1)[0][0] for k, c in labels.items()}
-    keys = sorted(labels, key=lambda k: (-len(k.split()), -len(k)))
+    root = _acronym_roots(text, mentions, _roots(majority))
+    groups: dict[str, list[RawMention]] = {}
+    for m in mentions:
+        groups.setdefault(root[name_key(text[m.start:m.end])], []).append(m)
+    return [_entity(text, r, ms, majority[r], idx) for idx, (r, ms) in enumerate(groups.items())]
+
+
+def _roots(majority: dict[str, str]) -> dict[str, str]:
+    """Each name key -> the key of the fullest compatible name it shortens (itself when none or ambiguous)."""
     root: dict[str, str] = {}
     by_word: dict[str, list[str]] = {}
-    for k in keys:
+    for k in sorted(majority, key=lambda k: (-len(k.split()), -len(k))):
         words = k.split()
         cands = {}
         for long in {lk for w in set(words) for lk in by_word.get(w, ())}:
@@ -329,7 +337,12 @@ def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[EntityState]:
         root[k] = next(iter(cands)) if len(cands) == 1 else k
         for w in set(words):
             by_word.setdefault(w, []).append(k)
-    # "National Human Rights Commission (NHRC)": the bracketed acronym is the name's alias
+    return root
+
+
+def _acronym_roots(text: str, mentions: list[RawMention], root: dict[str, str]) -> dict[str, str]:
+    """"National Human Rights Commission (NHRC)": the bracketed acronym joins the name's root (a new dict)."""
+    root = dict(root)
     prev = None
     for m in mentions:
         if (prev is not None and prev.end == m.start - 2 and text[m.start - 2:m.start] == " ("
@@ -341,26 +354,22 @@ def canonicalize(doc: Doc, mentions: list[RawMention]) -> list[EntityState]:
                     if r == short:
                         root[k] = root[long]
         prev = m
-    groups: dict[str, list[RawMention]] = {}
-    for m in mentions:
-        groups.setdefault(root[name_key(text[m.start:m.end])], []).append(m)
-    entities: list[EntityState] = []
-    for r, ms in groups.items():
-        counts: dict[str, float] = {}
-        for m in ms:  # the model reads names in capitals ("MOSCOW") badly: they count a third
-            mtext = text[m.start:m.end]
-            weight = 1.0 / 3 if mtext.isupper() and len(mtext) > 4 and not m.dateline else 1.0
-            counts[m.label] = counts.get(m.label, 0.0) + weight
-        top = sorted(counts.items(), key=lambda kv: -kv[1])  # stable: ties keep first-seen order
-        label = top[0][0]
-        if len(top) > 1 and top[0][1] == top[1][1]:
-            label = majority[r]
-        forms = Counter(text[m.start:m.end] for m in ms if name_key(text[m.start:m.end]) == r)
-        roles = list(dict.fromkeys(m.role for m in ms if m.role))
-        idx = len(entities)
-        entities.append(EntityState(name=_display(forms, any(m.dateline for m in ms)), label=label,
-                                    mentions=[replace(m, entity=idx) for m in ms], roles=roles, key=r))
-    return entities
+    return root
+
+
+def _entity(text: str, key: str, ms: list[RawMention], majority: str, idx: int) -> EntityState:
+    """One entity of the mentions grouped under ``key``: its label by weighted vote, its display name."""
+    counts: dict[str, float] = {}
+    for m in ms:  # the model reads names in capitals ("MOSCOW") badly: they count a third
+        mtext = text[m.start:m.end]
+        weight = 1.0 / 3 if mtext.isupper() and len(mtext) > 4 and not m.dateline else 1.0
+        counts[m.label] = counts.get(m.label, 0.0) + weight
+    top = sorted(counts.items(), key=lambda kv: -kv[1])  # stable: ties keep first-seen order
+    label = majority if len(top) > 1 and top[0][1] == top[1][1] else top[0][0]
+    forms = Counter(text[m.start:m.end] for m in ms if name_key(text[m.start:m.end]) == key)
+    roles = list(dict.fromkeys(m.role for m in ms if m.role))
+    return EntityState(name=_display(forms, any(m.dateline for m in ms)), label=label,
+                       mentions=[replace(m, entity=idx) for m in ms], roles=roles, key=key)
 
 
 def propagate(doc: Doc, entities: list[EntityState]) -> None:
@@ -373,51 +382,50 @@ def propagate(doc: Doc, entities: list[EntityState]) -> None:
     for m in mentions_of(entities):
         for k in range(m.ts, m.te):
             covered[k] = 1
-    index: dict[str, list[tuple[tuple[str, ...], int]]] = {}
-    for e_i, ent in enumerate(entities):
-        seqs = set()
-        for m in ent.mentions:
-            seqs.add(tuple(doc[k].lower_ for k in range(m.ts, m.te)))
-        if ent.label == "PERSON":
-            for m in ent.mentions:
-                if m.te - m.ts >= 2:
-                    seqs.add((doc[m.te - 1].lower_,))
-        for seq in seqs:
-            if len(seq) == 1 and (len(seq[0]) < 3 or not seq[0].isalpha()):
-                continue
-            index.setdefault(seq[0], []).append((seq, e_i))
-    if not index:
-        return
-    for lst in index.values():
-        lst.sort(key=lambda x: -len(x[0]))
-    n = len(doc)
-    i = 0
-    while i < n:
+    index = _name_index(doc, entities)
+    n, i = len(doc), 0
+    while index and i < n:
         tok = doc[i]
         cands = index.get(tok.lower_) if not covered[i] and tok.text[:1].isupper() else None
-        if not cands:
-            i += 1
-            continue
-        hit = None
-        for seq, e_i in cands:
-            j = i + len(seq)
-            if j <= n and all(not covered[k] and doc[k].lower_ == seq[k - i]
-                              and (doc[k].text[:1].isupper() or not doc[k].is_alpha) for k in range(i, j)):
-                prev_cap = i > 0 and doc[i - 1].is_title and not covered[i - 1] and not doc[i].is_sent_start
-                next_cap = j < n and doc[j].is_title and not covered[j]
-                if not prev_cap and not next_cap:
-                    hit = (j, e_i)
-                break
+        hit = _match(doc, i, cands, covered) if cands else None
         if hit is None:
             i += 1
             continue
         j, e_i = hit
-        m = RawMention(i, j, doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), entities[e_i].label,
-                       entity=e_i)
-        entities[e_i].mentions.append(m)
+        entities[e_i].mentions.append(RawMention(i, j, doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text),
+                                                 entities[e_i].label, entity=e_i))
         i = j
     for entity in entities:
         entity.mentions.sort(key=lambda m: m.start)
+
+
+def _name_index(doc: Doc, entities: list[EntityState]) -> dict[str, list[tuple[tuple[str, ...], int]]]:
+    """First word -> (word sequence, entity index) of every name form (and a person's surname), longest first."""
+    index: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    for e_i, ent in enumerate(entities):
+        seqs = {tuple(doc[k].lower_ for k in range(m.ts, m.te)) for m in ent.mentions}
+        if ent.label == "PERSON":
+            seqs |= {(doc[m.te - 1].lower_,) for m in ent.mentions if m.te - m.ts >= 2}
+        for seq in seqs:
+            if len(seq) == 1 and (len(seq[0]) < 3 or not seq[0].isalpha()):
+                continue
+            index.setdefault(seq[0], []).append((seq, e_i))
+    for lst in index.values():
+        lst.sort(key=lambda x: -len(x[0]))
+    return index
+
+
+def _match(doc: Doc, i: int, cands: list[tuple[tuple[str, ...], int]], covered: bytearray) -> tuple[int, int] | None:
+    """(end token, entity) of the longest candidate name at token ``i``, not inside a longer capitalised run."""
+    n = len(doc)
+    for seq, e_i in cands:
+        j = i + len(seq)
+        if j <= n and all(not covered[k] and doc[k].lower_ == seq[k - i]
+                          and (doc[k].text[:1].isupper() or not doc[k].is_alpha) for k in range(i, j)):
+            prev_cap = i > 0 and doc[i - 1].is_title and not covered[i - 1] and not doc[i].is_sent_start
+            next_cap = j < n and doc[j].is_title and not covered[j]
+            return None if prev_cap or next_cap else (j, e_i)
+    return None
 
 
 _ACRONYM = re.compile(r"(?<![\w.&-])[A-Z][A-Z&]{1,4}(?![\w.&-])")
