@@ -257,6 +257,7 @@ class Worker:
         self.metrics.stories_created.inc(written.stories.new)
         self.metrics.story_merges.inc(written.stories.merges)
         self.metrics.story_seconds.inc(written.stories.seconds)
+        self.metrics.largest_stories(written.stories.sizes)
         refused = {r.index: r for r in written.rejected if r.index is not None}  # the writer sets index
         for i, r in refused.items():
             self._dead_letter(results[i][0], ValueError(r.reason), r.code)

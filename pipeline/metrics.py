@@ -26,6 +26,7 @@ from pipeline import __version__
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+LARGEST_STORIES = 10  # stories each worker reports in newsstream_story_articles
 LAST_SCRAPE_SECONDS = 6.0  # how long a clean stop waits for a last scrape: the 5 s scrape interval, plus slack
 LAST_SCRAPE_MAX_SECONDS = 15.0  # ... or 1.5 scrape intervals as seen so far, up to this
 
@@ -133,6 +134,12 @@ class Metrics:
         self.story_seconds = Counter("newsstream_story_assignment_seconds_total",
                                      "Seconds spent assigning articles to stories (part of the db_write stage)",
                                      registry=r)
+        self.story_articles = Gauge("newsstream_story_articles",
+                                    f"Articles of the {LARGEST_STORIES} largest stories this process assigned an "
+                                    "article to since it started, by story id (as of its last commit in them)",
+                                    ["story"],
+                                    registry=r)
+        self._story_sizes: dict[int, int] = {}  # what story_articles shows
         self.build_info = Info("newsstream_build", "Version and spaCy model", registry=r)
         self.stopping_gauge = Gauge("newsstream_stopping", "1 once this process began a clean shutdown (SIGTERM, "
                                     "--until-idle, end of input): its target going down is no outage", registry=r)
@@ -155,6 +162,25 @@ class Metrics:
         else:
             wait = min(max(timeout, 1.5 * (watch.interval or 0.0)), LAST_SCRAPE_MAX_SECONDS)
         return wait > 0 and watch.wait_next(wait)
+
+    def largest_stories(self, sizes: dict[int, int]) -> None:
+        """One committed batch's stories (``StoryStats.sizes``: story id -> its article count, 0 once
+        merged): each comes in with its count, a merged one leaves, and the ``LARGEST_STORIES``
+        largest this process has seen stay in ``newsstream_story_articles``."""
+        shown = self._story_sizes
+        before = set(shown)
+        for story, n in sizes.items():
+            if n > 0:
+                shown[story] = n
+            else:
+                shown.pop(story, None)
+        keep = sorted(shown, key=lambda s: (-shown[s], s))[:LARGEST_STORIES]
+        self._story_sizes = {s: shown[s] for s in keep}
+        for story in before - set(keep):
+            with contextlib.suppress(KeyError):
+                self.story_articles.remove(str(story))
+        for story in keep:
+            self.story_articles.labels(str(story)).set(shown[story])
 
     def set_lag(self, group: str, topic: str, partition: int, lag: float) -> None:
         """Lag of one partition (end offset minus committed offset), under both metric names."""

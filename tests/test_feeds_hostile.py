@@ -232,3 +232,38 @@ def test_a_slow_feed_holds_up_neither_the_other_feeds_nor_follow(kafka_settings:
     assert took < 20 and later_took < 15, (took, later_took)
     assert f"{slow.url}: rejected (feed_error): the fetch took longer than its 3 s deadline" in err
     assert proc.returncode == 0, err
+
+
+@pytest.mark.kafka
+def test_a_file_dropped_while_a_feed_trickles_is_sent_at_once_not_after_the_deadline(
+        kafka_settings: Settings, tmp_path: Path, servers: list[Server]) -> None:
+    """The feed's deadline is 30 s and its server sends a byte a second: `--follow` goes on reading
+    files meanwhile, so a file dropped during the fetch is on the topic within seconds."""
+    fetching = threading.Event()
+
+    def slow(conn: socket.socket, stopping: threading.Event) -> None:
+        fetching.set()
+        trickle(conn, stopping)
+
+    servers.append(Server(slow))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    cmd = [sys.executable, "-m", "newsstream_cli", "produce", "--follow", str(inbox), "--interval", "60",
+           "--feed", servers[0].url, "--bootstrap-servers", kafka_settings.bootstrap_servers,
+           "--topic", kafka_settings.topic, "--metrics-port", "-1", "--state-dir", str(tmp_path / "state")]
+    env = {**os.environ, "NEWSSTREAM_FEED_TIMEOUT": "30"}
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert fetching.wait(30), "the feed was never fetched"
+        dropped = inbox / "dropped.jsonl"
+        dropped.write_text('{"title": "Dropped", "body": "It landed mid-fetch.", "url": "https://f/9"}\n')
+        os.utime(dropped, (time.time() - 60, time.time() - 60))  # settled already: read at the next scan
+        started = time.monotonic()
+        (got,) = articles_on(kafka_settings, 1)
+        took = time.monotonic() - started
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+    assert got.title == "Dropped"
+    assert took < 10, f"the file waited {took:.1f} s for the feed's fetch"
+    assert proc.returncode == 0, err

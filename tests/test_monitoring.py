@@ -183,7 +183,8 @@ def test_the_dashboards_cover_what_the_issue_asks_for() -> None:
                    "kafka_consumergroup_lag", "newsstream_end_to_end_latency_seconds_bucket",
                    "newsstream_stage_duration_seconds",
                    "newsstream_articles_failed_total", "newsstream_dlq_messages_total",
-                   "newsstream_entities_extracted_total", "newsstream_events_extracted_total"]:
+                   "newsstream_entities_extracted_total", "newsstream_events_extracted_total",
+                   "newsstream_stories_created_total", "newsstream_story_articles"]:  # issue 15
         assert metric in text, metric
     assert "histogram_quantile(0.95" in text and "histogram_quantile(0.99" in text
 

@@ -63,12 +63,14 @@ class StoryStats:
     merges: int = 0
     seconds: float = 0.0
     decisions: list[Decision] = field(default_factory=list)
+    sizes: dict[int, int] = field(default_factory=dict)  # story -> its articles after the commit (0: merged, gone)
 
     def add(self, other: StoryStats) -> None:
         """Count ``other`` (a committed transaction's assignment) in these."""
         for name in ("assigned", "new", "joined", "merges", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.decisions.extend(other.decisions)
+        self.sizes.update(other.sizes)
 
 
 def configure(cfg: StoryConfig | None) -> None:
@@ -127,6 +129,7 @@ def assign_stories(conn: Connection, article_ids: Sequence[str], stats: StorySta
     moved = {old for aid, old in previous.items() if old is not None and ctx.story_of.get(aid) != old}
     ctx.refresh(ctx.touched | moved, moved_from={old: ctx.story_of.get(aid) for aid, old in previous.items()
                                                  if old in moved})
+    stats.sizes.update(ctx.sizes)
     stats.seconds += time.perf_counter() - t0
     log.info("stories assigned", **{"articles": len(article_ids), "new": stats.new, "joined": stats.joined,
                                          "merges": stats.merges, "seconds": round(time.perf_counter() - t0, 4)})
@@ -146,6 +149,7 @@ class _Context:
         self.n_cache: dict[date | None, int] = {}
         self.feat_cache: dict[str, ArticleFeatures] = {}
         self.merged: dict[int, int] = {}
+        self.sizes: dict[int, int] = {}  # story -> its articles once refreshed (0: merged or emptied)
 
     def preload(self, ids: Sequence[str]) -> dict[str, int | None]:
         """Read the batch's own rows, entities and events at once; returns their stories before this."""
@@ -322,6 +326,7 @@ class _Context:
             for old in d.merge:
                 merge_story(conn, old, sid, article_id=art.id)
                 self.merged[old] = sid
+                self.sizes[old] = 0
                 self.firsts[sid] = min(self.firsts.get(sid, art.order), self.firsts.pop(old, art.order))
                 self.touched.discard(old)
                 for k, v in list(self.story_of.items()):
@@ -345,7 +350,8 @@ class _Context:
         for chunk in _chunks(sorted(ids)):  # first: story event ids move with their events
             self.conn.execute(s_events.delete().where(s_events.c.story_id.in_(chunk)))
         for sid in sorted(ids):
-            if not refresh_story(self.conn, sid, self.cfg, self.now) and moved_from and sid in moved_from:
+            self.sizes[sid] = refresh_story(self.conn, sid, self.cfg, self.now)
+            if not self.sizes[sid] and moved_from and sid in moved_from:
                 target = moved_from[sid]
                 if target is not None and target != sid:  # emptied by a reassignment: the old id resolves on
                     record_merge(self.conn, sid, target, None)
@@ -391,15 +397,16 @@ def resolve_story(conn: Connection, story_id: int) -> int | None:
     return int(found) if found is not None else None
 
 
-def refresh_story(conn: Connection, sid: int, cfg: StoryConfig, now: datetime) -> bool:
-    """Recompute a story's summary and story events from its articles; False (and deleted) when it has none."""
+def refresh_story(conn: Connection, sid: int, cfg: StoryConfig, now: datetime) -> int:
+    """Recompute a story's summary and story events from its articles; returns its article count
+    (0, and the story deleted, when it has none)."""
     a, e = articles.c, events.c
     rows = conn.execute(sa.select(a.id, a.published, a.published_date, a.source, a.country, a.main_event_seq)
                         .where(a.story_id == sid)).all()
     if not rows:
         conn.execute(s_events.delete().where(s_events.c.story_id == sid))
         conn.execute(stories.delete().where(stories.c.id == sid))
-        return False
+        return 0
     first = min(rows, key=lambda r: ((r.published or "\uffff"), r.id))
     days = [r.published_date for r in rows if r.published_date is not None]
     countries = Counter(r.country for r in rows if r.country)
@@ -445,7 +452,7 @@ def refresh_story(conn: Connection, sid: int, cfg: StoryConfig, now: datetime) -
         last_seen=max(days) if days else None, article_count=len(rows),
         source_count=len({r.source or r.id for r in rows}), headline_article_id=first.id, main_event_id=main_id,
         top_entities=top, country=country, updated_at=now))
-    return True
+    return len(rows)
 
 
 def reassign_all(conn: Connection, cfg: StoryConfig | None = None, *, chunk: int = 500) -> StoryStats:
@@ -467,6 +474,7 @@ def reassign_all(conn: Connection, cfg: StoryConfig | None = None, *, chunk: int
     for i in range(0, len(ids), chunk):
         assign_stories(conn, ids[i:i + chunk], stats, cfg)
         stats.decisions.clear()
+        stats.sizes.clear()
     for old, head in old_heads.items():
         new = conn.scalar(sa.select(a.story_id).where(a.id == head))
         if new is not None and new != old:
