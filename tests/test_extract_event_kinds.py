@@ -148,3 +148,10 @@ def test_a_verb_inside_a_name_is_no_event(nlp) -> None:
 def test_a_warning_is_a_statement_not_a_threat(nlp) -> None:
     evs = events(nlp, "The IMF warned that growth would slow.")
     assert [e.type for e in evs] == [STATEMENT] and who(evs[0].actor) == "IMF"
+
+
+def test_the_ministry_is_the_ministry_named_before(nlp) -> None:
+    evs = events(nlp, "Tomas Berg met officials of the Ministry of Finance in Oslo. On Friday the ministry fined "
+                      "Northwind Company.")
+    ev = typed(evs, "FINE")
+    assert (ev.actor.text, ev.actor.entity, who(ev.target)) == ("ministry", "Ministry of Finance", "Northwind Company")
