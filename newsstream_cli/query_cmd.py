@@ -233,7 +233,7 @@ def events(actor: str | None, target: str | None, type_: str | None, family: str
         if fmt == "geojson":  # a FeatureCollection: a point per event, at its location or its country
             click.echo(json.dumps(to_geojson(engine, rows), ensure_ascii=False, default=str))
             if not rows:
-                click.echo(no_events_note(engine, type_), err=True)
+                say(no_events_note(engine, type_), event="no_match", what="events")
             return
         note = None if rows else no_events_note(engine, type_)
         rows, columns = event_table(shorten(engine, fmt, rows, "article_id"), fmt, wide)

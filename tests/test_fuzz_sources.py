@@ -1,9 +1,8 @@
-"""Generated hostile inputs through every source the parsers serve: files, JSON, feeds and stdin.
+"""Generated hostile inputs through every source: files, JSON, feeds, stdin and HTTP.
 
 Nothing may raise, and nothing may go unaccounted: every input comes out as articles or as
 rejections with a reason code, and the counts add up. The kinds are listed in docs/fuzz.md.
-(HTTP: serve-ingest hands the request body to the same ``parse_bytes``; its own test is
-tests/test_ingest_http.py.)
+HTTP: every kind is posted to a real ``serve-ingest`` (against the real broker), as text and as JSON.
 """
 
 from __future__ import annotations
@@ -12,12 +11,16 @@ import io
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pipeline.article import Article
+from pipeline.config import Settings
 from pipeline.parsing import Rejected, read_articles
 from pipeline.parsing.feeds import parse_feed
+from tests.test_ingest_http import Ingest
+from tests.test_produce import topic_size
 
 GOOD = b'{"title": "Bridge", "body": "The council approved the bridge on Monday.", "url": "https://x.org/good"}'
 # (kind, bytes). Each is one input; it is followed by a good record so that reading must go on.
@@ -118,3 +121,39 @@ def test_the_counts_add_up_over_all_kinds_in_one_directory(tmp_path: Path) -> No
     origins = {i.origin.split(":")[0] for i in items if isinstance(i, Rejected)}
     files = {str(tmp_path / f"{n:02d}.jsonl") for n in range(len(KINDS))}
     assert origins <= files
+
+
+def answered(status: int, answer: Any) -> tuple[int, int, int]:
+    """(new articles, duplicates, refusals) of one answer of serve-ingest, checking that it is a clean
+    2xx or 4xx whose every refusal carries a reason code."""
+    assert 200 <= status < 500, (status, answer)
+    assert isinstance(answer, dict), (status, answer)
+    rejected = answer.get("rejected", [])
+    assert all(r["code"] and r["reason"] for r in rejected), answer
+    if status < 300:
+        return answer["accepted"], len(answer["duplicates"]), len(rejected)
+    assert answer.get("code") or rejected, answer  # a reason for the whole request, or for each record
+    return 0, 0, len(rejected) or 1
+
+
+@pytest.mark.kafka
+def test_hostile_http_bodies_get_clean_answers_with_reasons_and_the_counts_add_up(kafka_settings: Settings,
+                                                                                  tmp_path: Path) -> None:
+    server = Ingest(kafka_settings, tmp_path / "state", "--max-request-bytes", "2000000")
+    bodies = [(data, ctype) for _, data in KINDS for ctype in ("text/plain", "application/json")]
+    bodies.append((b'{"body": "' + b"a" * 3_000_000 + b'"}', "application/json"))  # over the request limit
+    totals = [0, 0, 0]
+    try:
+        for data, ctype in bodies:
+            status, answer = server.post(data, ctype)  # a dropped connection raises here
+            totals = [a + b for a, b in zip(totals, answered(status, answer), strict=True)]
+        assert server.request("/healthz") == (200, {"status": "ok", "delivery": "running"})
+        status, answer = server.post(GOOD.replace(b"good", b"after"))
+        assert status == 202 and answer["accepted"] == 1  # still serving
+    finally:
+        out, err = server.stop()
+    sent, duplicates, rejected = totals[0] + 1, totals[1], totals[2]
+    assert server.proc.returncode == 0, err
+    assert out.strip().startswith(f"sent {sent}, duplicates {duplicates}, rejected {rejected}"), (out, totals)
+    assert topic_size(kafka_settings.bootstrap_servers, kafka_settings.topic) == sent
+    assert sent >= 3 and rejected >= len(bodies) - 20

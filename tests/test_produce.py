@@ -110,7 +110,8 @@ def test_the_produce_command_reports_an_unreachable_broker_in_one_line(tmp_path:
     s = load_settings(bootstrap_servers=f"127.0.0.1:{free_port()}", topic="nowhere")
     res = produce(s, "-", stdin=json.dumps({"title": "t", "body": "Nobody will read this."}) + "\n")
     assert res.returncode == 1
-    (line,) = [x for x in res.stderr.splitlines() if x.startswith("newsstream: error:")]
+    said = [json.loads(x).get("message", "") for x in res.stderr.splitlines()]  # off a terminal: JSON lines
+    (line,) = [x for x in said if x.startswith("newsstream: error:")]
     assert f"cannot reach Kafka at {s.bootstrap_servers}" in line and "Traceback" not in res.stderr, res.stderr
 
 

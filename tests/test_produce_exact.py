@@ -64,7 +64,8 @@ def set_limit(s: Settings, limit: int) -> None:
 
 
 def assert_bad_items_rejected(stderr: str, where: str) -> None:
-    lines = [x for x in stderr.splitlines() if "rejected (invalid_field)" in x]
+    said = [json.loads(x).get("message", "") for x in stderr.splitlines()]  # off a terminal: JSON lines
+    lines = [x for x in said if "rejected (invalid_field)" in x]
     assert len(lines) == 2, stderr
     assert lines[0].startswith(f"{where}:2: rejected (invalid_field): url: Invalid IPv6 URL"), lines
     assert lines[1].startswith(f"{where}:3: rejected (invalid_field): title: not valid Unicode text"), lines
@@ -151,7 +152,7 @@ def test_an_article_that_cannot_be_encoded_is_rejected_and_counted_and_the_loop_
     metrics = Metrics(registry=CollectorRegistry())
     producer = ArticleProducer(kafka_settings, metrics=metrics)
     lines: list[str] = []
-    intake = Intake(producer, echo=lines.append)
+    intake = Intake(producer, echo=lambda line, **_fields: lines.append(line))
     broken = Article.build(body="Built fine, then changed.", title="ok")
     broken.title = "\ud800"  # not validated again on assignment: caught when encoded
     good = Article.build(body="A good one after it.", title="good")

@@ -105,7 +105,7 @@ def test_rejections_are_counted_per_reason_in_the_metrics(kafka_settings: Settin
     metrics = Metrics(registry=CollectorRegistry())
     producer = ArticleProducer(kafka_settings, metrics=metrics)
     lines: list[str] = []
-    intake = Intake(producer, echo=lines.append)
+    intake = Intake(producer, echo=lambda line, **_fields: lines.append(line))
     for item in read_articles([str(tmp_path / "in")], max_body_bytes=250, languages={"en"}):
         intake.handle(item, source="file")
     stats = producer.close()

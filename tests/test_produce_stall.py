@@ -159,7 +159,8 @@ def test_produce_says_in_one_line_that_the_broker_stalled_and_exits_non_zero(sto
             proc.kill()
             proc.communicate()
     assert proc.returncode == 1, err
-    errors = [line for line in err.splitlines() if line.startswith("newsstream: error:")]
+    said = [json.loads(line)["message"] for line in err.splitlines() if '"message"' in line]  # JSON lines
+    errors = [line for line in said if line.startswith("newsstream: error:")]
     assert len(errors) == 1 and "Traceback" not in err, err
     assert f"Kafka at {s.bootstrap_servers} has not acknowledged" in errors[0]
     assert took < 30, f"took {took:.0f}s to give up"
