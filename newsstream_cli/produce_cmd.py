@@ -105,26 +105,14 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
     duplicates. Bad input is reported as ORIGIN: rejected (REASON): why on stderr and counted;
     the rest goes on. Ends with a summary line: sent, duplicates, rejected (by reason), delivery failures.
     """
-    if not paths and not feeds:
-        raise click.UsageError("give PATH..., - for stdin, or --feed URL")
-    if follow and "-" in paths:
-        raise click.UsageError("--follow watches files and directories, not stdin")
-    if interval is not None and not feeds:
-        raise click.UsageError("--interval is how often --feed URLs are polled; give --feed (or --follow "
-                               "for directories)")
+    _check_usage(paths, feeds, follow, interval)
     field_map = check_field_map(parse_field_map(fields))
     s = settings(bootstrap_servers=bootstrap_servers, topic=topic, partitions=partitions,
                  compression=compression, producer_metrics_port=metrics_port, max_body_bytes=max_body_bytes,
                  state_dir=state_dir)
     metrics = Metrics()
     serve_metrics(metrics, s, s.producer_metrics_port)
-    created = ensure_topic(s)
-    seen = SeenStore.in_dir(s.state_dir, topic=s.topic, max_ids=s.seen_max)
-    fresh = created or topic_is_empty(s)  # new, or deleted and created again: the state dir is stale
-    if fresh and seen.forget_topic():
-        say(f"topic {s.topic} is empty: forgetting what {s.state_dir} says was sent to it", event="seen_forgotten",
-            topic=s.topic, state_dir=str(s.state_dir))
-    producer = ArticleProducer(s, metrics=metrics, seen=seen, resend=resend, **topic_message_limit(s))
+    producer, fresh = _producer(s, metrics, resend)
     intake = Intake(producer, echo=say, rejects=rejects)
     signal.signal(signal.SIGTERM, _interrupt)
     looping = follow or interval is not None  # until SIGTERM/SIGINT
@@ -145,14 +133,7 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
                 for source, item in read(list(paths)):
                     intake.handle(item, source=source)
                     bar.advance()
-        follower = (DirectoryFollower(paths, s.state_dir, topic=s.topic, fresh=fresh, settle=s.follow_settle_seconds,
-                                      max_file_bytes=s.follow_max_file_bytes, on_refused=intake.reject)
-                    if follow else None)
-        poller = (FeedPoller(s.state_dir, topic=s.topic, max_body_bytes=s.max_body_bytes, languages=languages,
-                             fresh=fresh, timeout=s.feed_timeout, max_bytes=s.feed_max_bytes) if feeds else None)
-        feed_every = interval if interval is not None else FEED_INTERVAL_WITH_FOLLOW
-        watch.run(watch.Watch(follower, poller, feeds, feed_every, looping), read, intake, producer,
-                  say)
+        watch.run(_watch(s, paths, feeds, interval, follow, fresh, languages, intake), read, intake, producer, say)
     except KeyboardInterrupt:
         interrupted = True
         say("stopping: flushing what was queued", event="stopping_flush")
@@ -161,6 +142,45 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
         raise
     finally:
         stats = producer.close()
+    _finish(s, metrics, stats, summary_format, scrape_wait, looping, interrupted)
+
+
+def _check_usage(paths: tuple[str, ...], feeds: tuple[str, ...], follow: bool, interval: float | None) -> None:
+    if not paths and not feeds:
+        raise click.UsageError("give PATH..., - for stdin, or --feed URL")
+    if follow and "-" in paths:
+        raise click.UsageError("--follow watches files and directories, not stdin")
+    if interval is not None and not feeds:
+        raise click.UsageError("--interval is how often --feed URLs are polled; give --feed (or --follow "
+                               "for directories)")
+
+
+def _producer(s: Any, metrics: Metrics, resend: bool) -> tuple[ArticleProducer, bool]:
+    """The producer, and whether the topic is new or empty (then the state dir's seen-set is stale)."""
+    created = ensure_topic(s)
+    seen = SeenStore.in_dir(s.state_dir, topic=s.topic, max_ids=s.seen_max)
+    fresh = created or topic_is_empty(s)  # new, or deleted and created again: the state dir is stale
+    if fresh and seen.forget_topic():
+        say(f"topic {s.topic} is empty: forgetting what {s.state_dir} says was sent to it", event="seen_forgotten",
+            topic=s.topic, state_dir=str(s.state_dir))
+    return ArticleProducer(s, metrics=metrics, seen=seen, resend=resend, **topic_message_limit(s)), fresh
+
+
+def _watch(s: Any, paths: tuple[str, ...], feeds: tuple[str, ...], interval: float | None, follow: bool,
+           fresh: bool, languages: tuple[str, ...], intake: Intake) -> watch.Watch:
+    """What ``--follow`` and ``--feed`` watch after the paths given were read once."""
+    follower = (DirectoryFollower(paths, s.state_dir, topic=s.topic, fresh=fresh, settle=s.follow_settle_seconds,
+                                  max_file_bytes=s.follow_max_file_bytes, on_refused=intake.reject)
+                if follow else None)
+    poller = (FeedPoller(s.state_dir, topic=s.topic, max_body_bytes=s.max_body_bytes, languages=languages,
+                         fresh=fresh, timeout=s.feed_timeout, max_bytes=s.feed_max_bytes) if feeds else None)
+    feed_every = interval if interval is not None else FEED_INTERVAL_WITH_FOLLOW
+    return watch.Watch(follower, poller, feeds, feed_every, follow or interval is not None)
+
+
+def _finish(s: Any, metrics: Metrics, stats: Any, summary_format: str, scrape_wait: float, looping: bool,
+            interrupted: bool) -> None:
+    """The summary, the last scrape, and the exit code: 1 when nothing was sent for want of input."""
     emit_summary(stats.as_dict(), summary_format, stats.summary())
     if s.producer_metrics_port >= 0:  # the final counts reach Prometheus, and the stop reads as deliberate
         metrics.stopping(unscraped_timeout=scrape_wait)
