@@ -128,8 +128,11 @@ def test_a_taken_port_is_reported_in_one_line_before_the_broker_starts(
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr  # no Java stack trace
+    line = json.loads(lines[0])  # stderr is not a terminal: one structured line
     flag = "--controller-port" if taken == "controller" else "--port"
-    assert f"port {held} on 127.0.0.1" in lines[0] and f"{taken} port" in lines[0] and lines[0].endswith(flag)
+    message = line["message"]
+    assert line["level"] == "error" and line["exit_code"] == 1
+    assert f"port {held} on 127.0.0.1" in message and f"{taken} port" in message and message.endswith(flag)
     assert not (home / "logs" / "server.log").exists()  # checked up front: Kafka never ran
 
 
