@@ -24,8 +24,9 @@ Stages (``--stages``, comma-separated; all by default):
                (timestamp after the commit, minus the batch's ``seconds`` for the first one). Peak
                memory per worker from /proc/PID/status VmHWM and the stage sums of
                ``newsstream_stage_duration_seconds`` from each worker's /metrics, both taken after the
-               last commit and before the workers are stopped. The ``stories`` share is ``newsstream_story_assignment_seconds_total`` (story assignment, a
-               part of ``db_write``) over the worker's busy time, the sum of its stages (issue 15: at most 5%);
+               last commit and before the workers are stopped. The ``stories`` share is
+               ``newsstream_story_assignment_seconds_total`` (story assignment, a part of ``db_write``)
+               over the worker's busy time, the sum of its stages (issue 15: at most 5%);
 * ``latency``  N workers on SQLite already running, articles produced at half the measured maximum
                (the N-worker SQLite throughput), each with its Kafka CreateTime; p50/p95/p99 of the
                workers' ``newsstream_end_to_end_latency_seconds`` histogram (commit time minus the

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import heapq
 import json
 import os
 import random
@@ -136,11 +137,8 @@ def articles(world: World, n: int, per_day: int, start: date = date(2023, 1, 2))
     while made < n:
         if today >= per_day:
             day, today = day + timedelta(days=1), 0
-        due = [p for p in pending if p[0] <= day]
-        if due and rng.random() < 0.5:
-            p = min(due, key=lambda x: (x[0], x[1]))
-            pending.remove(p)
-            ev = p[2]
+        if pending and pending[0][0] <= day:  # a report due today (or the day before) comes first
+            ev = heapq.heappop(pending)[2]
         else:
             cast = [world.entities[int(rng.paretovariate(0.6)) % len(world.entities)] if rng.random() < 0.2
                     else rng.choice(world.entities) for _ in range(rng.randint(3, 6))]
@@ -151,7 +149,7 @@ def articles(world: World, n: int, per_day: int, start: date = date(2023, 1, 2))
                   "words": rng.sample(world.words, 10), "day": day, "country": rng.choice(COUNTRY_CODES)}
             for _ in range(min(7, int(rng.expovariate(0.5)))):  # 1 + 0..7 more reports, within 2 days
                 seq += 1
-                pending.append((day + timedelta(days=rng.randint(0, 2)), seq, ev))
+                heapq.heappush(pending, (day + timedelta(days=rng.randint(0, 2)), seq, ev))
         made += 1
         today += 1
         yield make_article(world, f"scale-{made:06d}", day, ev)

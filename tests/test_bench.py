@@ -76,6 +76,8 @@ def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
         for w in run["per_worker"]:
             _positive(w["peak_rss_mb"], f"{label} worker {w['worker']} peak RSS")
             assert set(w["stage_seconds"]) == {"decode", "nlp", "rules", "db_write", "commit"}
+            assert 0 < w["story_seconds"] <= w["stage_seconds"]["db_write"], label  # issue 15: inside db_write
+        assert 0 < run["story_share"] < 1, label
         _positive(sum(w["stage_seconds"]["nlp"] for w in run["per_worker"]), f"{label} nlp seconds")
 
     lat = data["latency"]
@@ -100,4 +102,6 @@ def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
         "producer articles/s", "worker peak RSS (MB)", "p99 end-to-end latency at half load (s)",
         "e2e sqlite 1 worker / bare 1 process", "e2e postgresql 2 workers / bare n_process=2",
         "restart after SIGKILL / cold start, time to first commit"}
+    assert any(t["target"].startswith("story assignment / worker time") for t in data["targets"])
+    assert "(stories, in db_write)" in res.stdout
     assert "| 1. bare `nlp.pipe`" in res.stdout  # the table

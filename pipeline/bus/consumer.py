@@ -17,10 +17,13 @@ from pipeline.bus.config import consumer_kwargs
 from pipeline.bus.errors import describe, unreachable
 from pipeline.config import Settings
 from pipeline.errors import BrokerError, BrokerUnavailable
+from pipeline.logs import get_logger
 from pipeline.records import ConsumedRecord
 
 Partition = tuple[str, int]
 OnPartitions = Callable[[list[Partition]], None]
+STALL_SECONDS = 10.0
+_log = get_logger(room="bus")
 
 
 class CommitFailed(BrokerError):
@@ -52,6 +55,9 @@ class BusConsumer:
         self._holding = False  # paused on purpose: partitions assigned meanwhile are paused too
         self.ever_assigned = False
         self.assignments = 0  # how many times partitions were added to this member
+        self._last_records = time.monotonic()
+        self._last_nudge = 0.0
+        self.nudges = 0  # stalled partitions nudged with position() (see _nudge_stalled)
 
     # -- membership -----------------------------------------------------------
     def subscribe(self, topics: Iterable[str], *, on_assign: OnPartitions | None = None,
@@ -104,7 +110,32 @@ class BusConsumer:
                 ts = r.timestamp if r.timestamp_type == 0 and r.timestamp and r.timestamp > 0 else None
                 out.append(ConsumedRecord(tp.topic, tp.partition, r.offset, r.key, r.value,
                                           list(r.headers or []), ts))
+        if out:
+            self._last_records = time.monotonic()
+        else:
+            self._nudge_stalled()
         return out
+
+    def _nudge_stalled(self, after: float = STALL_SECONDS) -> None:
+        """A partition assigned and not paused, with records past its position, that polls have not
+        returned for ``after`` seconds: ask the client for its position, which completes a pending offset
+        validation (kafka-python 3 can leave a partition unfetchable after a rebalance or a leader change,
+        dpkp/kafka-python#3106 and #3131); at most once per ``after`` seconds, and logged."""
+        now = time.monotonic()
+        if now - self._last_records < after or now - self._last_nudge < after:
+            return
+        self._last_nudge = now
+        try:
+            tps = [tp for tp in self._c.assignment() if tp not in self._c.paused()]
+            ends = self._c.end_offsets(tps) if tps else {}
+            for tp in tps:
+                position = self._c.position(tp, timeout_ms=2000)
+                if position is not None and ends.get(tp, 0) > position:
+                    self.nudges += 1
+                    _log.warning("partition stalled: nudged", topic=tp.topic, partition=tp.partition,
+                                 position=position, end_offset=ends[tp], idle_seconds=round(now - self._last_records))
+        except Exception as exc:  # informative only: never stop consuming for it
+            _log.debug("stall check failed", error=str(exc)[:300])
 
     def hold(self) -> None:
         """Pause every assigned partition (and those assigned later) while still taking part in the group."""
