@@ -132,10 +132,25 @@ class BusConsumer:
                 position = self._c.position(tp, timeout_ms=2000)
                 if position is not None and ends.get(tp, 0) > position:
                     self.nudges += 1
+                    flags = self._unblock(tp, position)
                     _log.warning("partition stalled: nudged", topic=tp.topic, partition=tp.partition,
-                                 position=position, end_offset=ends[tp], idle_seconds=round(now - self._last_records))
+                                 position=position, end_offset=ends[tp], idle_seconds=round(now - self._last_records),
+                                 **flags)
         except Exception as exc:  # informative only: never stop consuming for it
             _log.debug("stall check failed", error=str(exc)[:300])
+
+    def _unblock(self, tp: Any, position: int) -> dict[str, Any]:
+        """What the client's state says of a stalled partition, then a reset of it: a partition outside any
+        rebalance callback cannot be pending revocation (a flag kafka-python 3 can leave set on a partition
+        kept across a cooperative rebalance), and a seek to its own position drops any stale fetch state."""
+        state = getattr(getattr(self._c, "_subscription", None), "assignment", {}).get(tp)
+        flags = {name: getattr(state, attr, None) for name, attr in (
+            ("paused", "paused"), ("pending_revocation", "_pending_revocation"),
+            ("awaiting_validation", "_awaiting_validation"), ("valid_position", "has_valid_position"))}
+        if state is not None and flags["pending_revocation"]:
+            state.mark_pending_revocation(False)
+        self._c.seek(tp, position)
+        return flags
 
     def hold(self) -> None:
         """Pause every assigned partition (and those assigned later) while still taking part in the group."""
