@@ -213,6 +213,17 @@ class ArticleProducer:
             self._store.commit()
         return len(self._in_flight)
 
+    def drain(self) -> int:
+        """Wait for every acknowledgement while the broker answers; raises ProducerStalled (a
+        BrokerUnavailable) when it answered none for the block time. Returns how many are unanswered."""
+        try:
+            with self._polling:
+                self._producer.drain()
+        finally:
+            if self._store is not None:
+                self._store.commit()
+        return len(self._in_flight)
+
     def close(self, timeout: float = 60.0) -> ProduceStats:
         """Flush (up to ``timeout``), then close; what is still unanswered counts as a delivery failure.
         Closing again does nothing."""

@@ -58,8 +58,9 @@ def run(watch: Watch, read: Read, intake: Intake, producer: ArticleProducer, ech
 
 
 def delivered(producer: ArticleProducer, failed_before: int) -> bool:
-    """Flush; True when everything sent since the failure count was ``failed_before`` was acknowledged."""
-    return producer.flush() == 0 and producer.stats.failed == failed_before
+    """Wait for the answers (ProducerStalled when the broker gives none for the block time); True when
+    everything sent since the failure count was ``failed_before`` was acknowledged."""
+    return producer.drain() == 0 and producer.stats.failed == failed_before
 
 
 def send_all(items: Iterable[Any], intake: Intake, source: str | None = None) -> None:

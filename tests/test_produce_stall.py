@@ -117,8 +117,13 @@ def test_sends_to_a_frozen_broker_fail_within_the_block_time_and_memory_stays_bo
                 if len(stalls) == 3:  # trying again fails the same way, just as fast
                     break
         grown = rss_bytes() - before
+        started = time.monotonic()
+        with pytest.raises(ProducerStalled, match="the messages sent are not delivered"):
+            producer.drain()  # waiting for a file's acknowledgements gives up just as soon
+        drained_for = time.monotonic() - started
     finally:
         stoppable.thaw()
+    assert BLOCK - 0.5 <= drained_for <= BLOCK + 3, drained_for
     assert queued <= IN_FLIGHT_BYTES // BODY + 1  # no more than the bound was ever held
     assert len(stalls) == 3
     for seconds, message in stalls:

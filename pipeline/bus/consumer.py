@@ -23,7 +23,7 @@ from pipeline.records import ConsumedRecord
 Partition = tuple[str, int]
 OnPartitions = Callable[[list[Partition]], None]
 STALL_SECONDS = 10.0
-_log = get_logger(room="bus")
+JOIN_WAIT_SECONDS = 15.0  # how long one poll() goes on polling while a group join round is in flight
 
 
 class CommitFailed(BrokerError):
@@ -34,6 +34,10 @@ class CommitFailed(BrokerError):
 
 class InstanceFenced(BrokerError):
     """Another running consumer of the group uses the same static instance id."""
+
+
+class Rebalancing(BrokerUnavailable):
+    """A group join round is in flight: the coordinator is not asked anything meanwhile (see ``joining``)."""
 
 
 class BusConsumer:
@@ -94,7 +98,33 @@ class BusConsumer:
 
     # -- reading ----------------------------------------------------------------
     def poll(self, max_records: int, timeout: float = 0.5) -> list[ConsumedRecord]:
-        """Up to ``max_records`` records: waits up to ``timeout`` for the first, then takes what is fetched."""
+        """Up to ``max_records`` records: waits up to ``timeout`` for the first, then takes what is fetched.
+
+        While a group join round is in flight it goes on polling (up to ``JOIN_WAIT_SECONDS``), so the
+        round ends inside a poll: see ``joining``."""
+        out = self._poll_once(max_records, timeout)
+        deadline = time.monotonic() + JOIN_WAIT_SECONDS
+        while self.joining() and len(out) < max_records and time.monotonic() < deadline:
+            out += self._poll_once(max_records - len(out), 1.0)
+        if out:
+            self._last_records = time.monotonic()
+        else:
+            self._nudge_stalled()
+        return out
+
+    def joining(self) -> bool:
+        """True while a JoinGroup/SyncGroup round is in flight.
+
+        kafka-python 3.0.12 runs the round as a task that only a poll() in progress completes. If it
+        ends while this thread is elsewhere, the next poll() drops its assignment and joins again
+        (``join_group_async`` makes a new task when the old one ``is_done``). A coordinator request made
+        meanwhile (committed offsets, for lag) waits behind the JoinGroup on the same connection and
+        returns just as the round ends, so every round was lost: one worker rejoined every 2.5 s for
+        110 s and read nothing. Hence: poll on while joining, and no coordinator request meanwhile."""
+        task = getattr(getattr(self._c, "_coordinator", None), "_join_task", None)
+        return task is not None and not getattr(task, "is_done", True)
+
+    def _poll_once(self, max_records: int, timeout: float) -> list[ConsumedRecord]:
         from kafka.errors import FencedInstanceIdError, KafkaError
 
         try:
@@ -110,10 +140,6 @@ class BusConsumer:
                 ts = r.timestamp if r.timestamp_type == 0 and r.timestamp and r.timestamp > 0 else None
                 out.append(ConsumedRecord(tp.topic, tp.partition, r.offset, r.key, r.value,
                                           list(r.headers or []), ts))
-        if out:
-            self._last_records = time.monotonic()
-        else:
-            self._nudge_stalled()
         return out
 
     def _nudge_stalled(self, after: float = STALL_SECONDS) -> None:
@@ -122,7 +148,7 @@ class BusConsumer:
         validation (kafka-python 3 can leave a partition unfetchable after a rebalance or a leader change,
         dpkp/kafka-python#3106 and #3131); at most once per ``after`` seconds, and logged."""
         now = time.monotonic()
-        if now - self._last_records < after or now - self._last_nudge < after:
+        if now - self._last_records < after or now - self._last_nudge < after or self.joining():
             return
         self._last_nudge = now
         try:
@@ -133,11 +159,11 @@ class BusConsumer:
                 if position is not None and ends.get(tp, 0) > position:
                     self.nudges += 1
                     flags = self._unblock(tp, position)
-                    _log.warning("partition stalled: nudged", topic=tp.topic, partition=tp.partition,
-                                 position=position, end_offset=ends[tp], idle_seconds=round(now - self._last_records),
-                                 **flags)
+                    get_logger(room="bus").warning(
+                        "partition stalled: nudged", topic=tp.topic, partition=tp.partition, position=position,
+                        end_offset=ends[tp], idle_seconds=round(now - self._last_records), **flags)
         except Exception as exc:  # informative only: never stop consuming for it
-            _log.debug("stall check failed", error=str(exc)[:300])
+            get_logger(room="bus").debug("stall check failed", error=str(exc)[:300])
 
     def _unblock(self, tp: Any, position: int) -> dict[str, Any]:
         """What the client's state says of a stalled partition, then a reset of it: a partition outside any
@@ -212,7 +238,9 @@ class BusConsumer:
 
     # -- lag ------------------------------------------------------------------------
     def lag(self, timeout: float = 5.0) -> dict[Partition, int]:
-        """End offset minus this member's position, for every partition it owns (asks the broker)."""
+        """End offset minus this member's position, for every partition it owns (asks the broker);
+        raises ``Rebalancing`` while a join round is in flight."""
+        self._not_joining()
         tps = self._tps(self.assignment())
         if not tps:
             return {}
@@ -228,9 +256,11 @@ class BusConsumer:
         return out
 
     def group_lag(self, topic: str, timeout: float = 5.0) -> dict[Partition, int]:
-        """End offset minus the group's committed offset, for every partition of ``topic``."""
+        """End offset minus the group's committed offset, for every partition of ``topic``; raises
+        ``Rebalancing`` while a join round is in flight."""
         from kafka import TopicPartition
 
+        self._not_joining()
         parts = self._c.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         if not tps:
@@ -253,6 +283,10 @@ class BusConsumer:
             if high is not None:
                 out[(t, p)] = max(0, int(high) - o)
         return out
+
+    def _not_joining(self) -> None:
+        if self.joining():
+            raise Rebalancing(f"group {self.group!r} is rebalancing")
 
     def _committed(self, tp: Any, timeout: float) -> int | None:
         value = self._c.committed(tp, timeout_ms=int(timeout * 1000))

@@ -50,6 +50,7 @@ class BusProducer:
         self._renewing = threading.Lock()
         self._in_flight = 0
         self._in_flight_bytes = 0
+        self._answered = 0  # sends settled so far: progress, for drain()
 
     @property
     def in_flight(self) -> int:
@@ -107,17 +108,20 @@ class BusProducer:
                                        or self._in_flight_bytes + size > self.max_in_flight_bytes):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise ProducerStalled(
-                        f"Kafka at {self.settings.bootstrap_servers} has not acknowledged {self._in_flight} "
-                        f"messages ({self._in_flight_bytes} bytes) for {self.max_block:.0f}s: no room to send more")
+                    raise self._stalled("no room to send more")
                 self._room.wait(min(left, 0.5))
             self._in_flight += 1
             self._in_flight_bytes += size
+
+    def _stalled(self, consequence: str) -> ProducerStalled:
+        return ProducerStalled(f"Kafka at {self.settings.bootstrap_servers} has not acknowledged {self._in_flight} "
+                               f"messages ({self._in_flight_bytes} bytes) for {self.max_block:.0f}s: {consequence}")
 
     def _release(self, size: int) -> None:
         with self._room:
             self._in_flight -= 1
             self._in_flight_bytes -= size
+            self._answered += 1
             self._room.notify_all()
 
     def poll(self, timeout: float = 0.0) -> int:
@@ -144,6 +148,15 @@ class BusProducer:
             self._producer.flush(timeout=timeout)
         self.poll(0)
         return self._in_flight
+
+    def drain(self) -> None:
+        """Wait for every queued message's answer, however long that takes while answers come; raises
+        ``ProducerStalled`` when none came for ``max_block`` seconds (the same bound as a send's)."""
+        while self._in_flight:
+            answered = self._answered
+            self.flush(self.max_block)
+            if self._in_flight and self._answered == answered:
+                raise self._stalled("the messages sent are not delivered")
 
     def close(self, timeout: float = 10.0) -> None:
         """Wait up to ``timeout`` for the answers still due, then close; what is still unanswered fails."""
