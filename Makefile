@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 DEMO_DB ?= sqlite:///newsstream.db
 DEMO_TOPIC ?= news.demo
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2  # two test processes, each with its own broker and PostgreSQL (pyproject.toml)
 
 .DEFAULT_GOAL := help
 .PHONY: help sysdeps sysdeps-test venv demo demo-stop test lint bench clean monitor build docker

@@ -208,13 +208,16 @@ def test_broker_restart_mid_run(reference: dict, kafka_settings: Settings, kafka
 
 def test_a_second_worker_joins_and_leaves_mid_run(reference: dict, kafka_settings: Settings, pg_server: Any,
                                                   articles: list[Article]) -> None:
-    url = start_run(kafka_settings, pg_server, articles)
+    half = len(articles) // 2
+    url = start_run(kafka_settings, pg_server, articles[:half])
     env = {"NEWSSTREAM_SESSION_TIMEOUT_MS": "30000"}  # a handover faster than this is the clean leave's
     first = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "8", "--instance-id", "w-a", env=env)
-    # early: kafka-python drains one partition before the next, so a late joiner may find its partition done
     wait_until(lambda: count(url) >= 16, 120, "the first worker's progress")
     second = start_consumer(kafka_settings, url, "--no-migrate", "--batch-size", "8", "--instance-id", "w-b", env=env)
-    wait_until(lambda: "batch committed" in second.log, 120, "the second worker to get partitions and commit")
+    # the rest once the second owns partitions: the first may have read its partitions to the end meanwhile
+    wait_until(lambda: "partitions assigned" in second.log, 120, "the second worker to get partitions")
+    produce_articles(kafka_settings.bootstrap_servers, kafka_settings.topic, articles[half:])
+    wait_until(lambda: "batch committed" in second.log, 120, "the second worker to commit")
     assert count(url) < N, "the first worker finished before the second joined: nothing was rebalanced"
     assigned_before = first.log.count("partitions assigned")
     second_log = second.finish()

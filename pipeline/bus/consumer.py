@@ -104,8 +104,11 @@ class BusConsumer:
         round ends inside a poll: see ``joining``."""
         out = self._poll_once(max_records, timeout)
         deadline = time.monotonic() + JOIN_WAIT_SECONDS
-        while self.joining() and len(out) < max_records and time.monotonic() < deadline:
-            out += self._poll_once(max_records - len(out), 1.0)
+        while self.joining() and time.monotonic() < deadline:
+            if len(out) < max_records:
+                out += self._poll_once(max_records - len(out), 1.0)
+            else:  # a full batch: the round must still end in a poll; what that brings is read again later
+                self.rewind(self._poll_once(1, 1.0))
         if out:
             self._last_records = time.monotonic()
         else:
@@ -221,8 +224,10 @@ class BusConsumer:
         for r in records:
             key = (r.topic, r.partition)
             first[key] = min(first.get(key, r.offset), r.offset)
+        owned = self._c.assignment()
         for (t, p), offset in first.items():
-            self._c.seek(TopicPartition(t, p), offset)
+            if TopicPartition(t, p) in owned:  # a partition revoked meanwhile is read again by its new owner
+                self._c.seek(TopicPartition(t, p), offset)
 
     # -- committing ---------------------------------------------------------------
     def commit(self, offsets: Mapping[Partition, int]) -> None:
