@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
@@ -25,6 +26,29 @@ def test_without_url_id_follows_source_title_and_body_ignoring_whitespace() -> N
 
 def test_normalize_url_keeps_meaningful_query_parameters() -> None:
     assert normalize_url("https://x.org/a?id=7&utm_medium=rss") == "https://x.org/a?id=7"
+
+
+def test_plain_urls_get_the_same_id_on_the_fast_path_as_through_urlsplit() -> None:
+    from pipeline.article import _PLAIN_URL, _normalize_parsed
+
+    rng = random.Random(16)
+    chars = "abcXY09.-/:@%~!$&'()*+,;=_?# "
+    urls = ["http://WWW.X.org/a/b//", "https://x.org", "https://x.org/a%20b/", "https://x.org/a:b@c/d",
+            " https://x.org/a \n", "HTTPS://x.org/a", "https://x.org:8080/a", "https://x.org/a?utm_source=x"]
+    urls += ["http" + rng.choice(["", "s"]) + "://" + "".join(rng.choice(chars) for _ in range(rng.randint(0, 14)))
+             for _ in range(20_000)]
+    fast = 0
+    for url in urls:
+        fast += bool(_PLAIN_URL.fullmatch(url.strip()))
+        try:
+            expected = _normalize_parsed(url.strip())
+        except ValueError:  # urlsplit refuses it (a bad port): so must the fast path
+            with pytest.raises(ValueError):
+                normalize_url(url)
+            continue
+        assert normalize_url(url) == expected, url
+    assert fast > 500  # the fast path was taken, and agreed
+    assert normalize_url("http://WWW.X.org/a/b//") == "https://x.org/a/b"
 
 
 def test_encode_decode_round_trip_carries_schema_version_and_every_field() -> None:
