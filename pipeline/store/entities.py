@@ -107,28 +107,49 @@ def record_labels(conn: Connection, rows: list[dict[str, Any]], article_ids: lis
 def update_labels(conn: Connection, ids: Iterable[int], article_of: dict[int, str], default: str | None) -> None:
     """Set each entity's label to the consensus of its votes; a history row for each change, naming
     an article of the batch that voted for it (``article_of``, else ``default``)."""
-    el, now = entity_labels.c, datetime.now(timezone.utc)
-    for eid in sorted(set(ids)):
-        votes = [(lab, int(n), int(m or 0)) for lab, n, m in conn.execute(
-            sa.select(el.label, sa.func.count(), sa.func.sum(el.mentions)).where(el.entity_id == eid)
-            .group_by(el.label))]
-        row = conn.execute(sa.select(entities.c.name, entities.c.label).where(entities.c.id == eid)).first()
-        if row is None or not votes:
+    now = datetime.now(timezone.utc)
+    order = sorted(set(ids))
+    known: dict[int, _LabelState] | None = _label_states(conn, order)  # three queries for the batch
+    for eid in order:
+        state = known.get(eid) if known is not None else _label_states(conn, [eid]).get(eid)
+        if state is None:
             continue
+        votes, name, label, first = state
         article_id = article_of.get(eid, default)
-        first = conn.scalar(sa.select(sa.func.count()).select_from(entity_label_history)
-                            .where(entity_label_history.c.entity_id == eid)) == 0
         new = consensus(votes)
-        if new == row.label and not first:
+        if new == label and not first:
             continue
-        if new != row.label:
-            twin = conn.scalar(sa.select(entities.c.id).where(entities.c.name == row.name, entities.c.label == new))
+        if new != label:
+            twin = conn.scalar(sa.select(entities.c.id).where(entities.c.name == name, entities.c.label == new))
             if twin is not None:  # the unique (name, label): the two are one entity
                 eid = merge(conn, twin, eid, "same name and label", article_id)
+                known = None  # the merge moved votes and rows: the rest are read one by one
             conn.execute(entities.update().where(entities.c.id == eid).values(label=new))
         conn.execute(entity_label_history.insert().values(
-            entity_id=eid, old_label=None if first else row.label, new_label=new, votes=_votes_text(votes),
+            entity_id=eid, old_label=None if first else label, new_label=new, votes=_votes_text(votes),
             article_id=article_id, changed_at=now))
+
+
+# (votes as (label, articles, mentions), name, label, no history yet) of an entity
+_LabelState = tuple[list[tuple[str, int, int]], str, str, bool]
+
+
+def _label_states(conn: Connection, ids: list[int], chunk: int = 500) -> dict[int, _LabelState]:
+    """What ``update_labels`` needs of each entity with a row and votes, read a chunk of ids at a time."""
+    el, h = entity_labels.c, entity_label_history.c
+    out: dict[int, _LabelState] = {}
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        votes: dict[int, list[tuple[str, int, int]]] = {}
+        for eid, lab, n, m in conn.execute(sa.select(el.entity_id, el.label, sa.func.count(), sa.func.sum(el.mentions))
+                                           .where(el.entity_id.in_(part)).group_by(el.entity_id, el.label)):
+            votes.setdefault(eid, []).append((lab, int(n), int(m or 0)))
+        told = set(conn.scalars(sa.select(h.entity_id).where(h.entity_id.in_(part)).distinct()))
+        for eid, name, label in conn.execute(sa.select(entities.c.id, entities.c.name, entities.c.label)
+                                             .where(entities.c.id.in_(part))):
+            if eid in votes:
+                out[eid] = (sorted(votes[eid]), name, label, eid not in told)
+    return out
 
 
 def merge(conn: Connection, a: int, b: int, reason: str, article_id: str | None) -> int:
@@ -193,8 +214,14 @@ def _move_stats(conn: Connection, old: int, new: int) -> None:
 
 def merge_same_keys(conn: Connection, keys: Iterable[str], article_id: str | None) -> None:
     """Entities that share a key (stored before 0008, or renamed) become one: the oldest survives."""
-    for key in sorted(set(keys)):
-        ids = sorted(conn.scalars(sa.select(entities.c.id).where(entities.c.key == key)))
+    wanted = sorted(set(keys))
+    owners: dict[str, list[int]] = {}
+    for start in range(0, len(wanted), 500):  # one query per 500 keys; merges only where a key has two
+        for key, eid in conn.execute(sa.select(entities.c.key, entities.c.id)
+                                     .where(entities.c.key.in_(wanted[start:start + 500]))):
+            owners.setdefault(key, []).append(eid)
+    for key in wanted:
+        ids = sorted(owners.get(key, []))
         for old in ids[1:]:
             merge_into(conn, old, ids[0], f"same name ({key!r})", article_id)
 
@@ -205,9 +232,14 @@ def merge_surnames(conn: Connection, keys: Iterable[str], article_id: str | None
     ``keys``: the keys a batch touched; full names are looked at by their last word too.
     """
     e, f = entities.c, entity_forms.c
-    words = {k for k in keys if k and " " not in k} | {k.split()[-1] for k in keys if k and " " in k}
-    for word in sorted(words):
-        bare = conn.execute(sa.select(e.id).where(e.key == word, e.label == "PERSON")).scalars().all()
+    words = sorted({k for k in keys if k and " " not in k} | {k.split()[-1] for k in keys if k and " " in k})
+    persons: dict[str, list[int]] = {}
+    for start in range(0, len(words), 500):  # the one-word PERSONs of these words, one query per 500
+        for key, eid in conn.execute(sa.select(e.key, e.id).where(e.key.in_(words[start:start + 500]),
+                                                                   e.label == "PERSON")):
+            persons.setdefault(key, []).append(eid)
+    for word in words:
+        bare = persons.get(word, [])
         if len(bare) != 1:
             continue
         full = conn.execute(sa.select(e.id, e.key).join(entity_forms, f.entity_id == e.id)
