@@ -21,7 +21,7 @@ idempotent: merging a story that is already gone changes nothing.
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
@@ -33,8 +33,8 @@ from sqlalchemy import Connection
 from pipeline.logs import get_logger
 from pipeline.store.models import article_entities, articles, entities, events, stories, story_merges
 from pipeline.store.models import story_events as s_events
+from pipeline.store.story_refresh import refresh_stories
 from pipeline.stories import ArticleFeatures, Decision, EventFeatures, StoryConfig, decide
-from pipeline.stories.events import ArticleEvent, story_events
 from pipeline.stories.main_event import EventText, main_event
 from pipeline.stories.merge import resolve
 from pipeline.stories.records import Weights
@@ -347,10 +347,8 @@ class _Context:
             "shared": carried, "merged": list(d.merge)})
 
     def refresh(self, ids: set[int], moved_from: dict[int, int | None] | None = None) -> None:
-        for chunk in _chunks(sorted(ids)):  # first: story event ids move with their events
-            self.conn.execute(s_events.delete().where(s_events.c.story_id.in_(chunk)))
+        self.sizes.update(refresh_stories(self.conn, ids, self.cfg, self.now))
         for sid in sorted(ids):
-            self.sizes[sid] = refresh_story(self.conn, sid, self.cfg, self.now)
             if not self.sizes[sid] and moved_from and sid in moved_from:
                 target = moved_from[sid]
                 if target is not None and target != sid:  # emptied by a reassignment: the old id resolves on
@@ -395,64 +393,6 @@ def resolve_story(conn: Connection, story_id: int) -> int | None:
         return None
     found = conn.scalar(sa.select(stories.c.id).where(stories.c.id == new))
     return int(found) if found is not None else None
-
-
-def refresh_story(conn: Connection, sid: int, cfg: StoryConfig, now: datetime) -> int:
-    """Recompute a story's summary and story events from its articles; returns its article count
-    (0, and the story deleted, when it has none)."""
-    a, e = articles.c, events.c
-    rows = conn.execute(sa.select(a.id, a.published, a.published_date, a.source, a.country, a.main_event_seq)
-                        .where(a.story_id == sid)).all()
-    if not rows:
-        conn.execute(s_events.delete().where(s_events.c.story_id == sid))
-        conn.execute(stories.delete().where(stories.c.id == sid))
-        return 0
-    first = min(rows, key=lambda r: ((r.published or "\uffff"), r.id))
-    days = [r.published_date for r in rows if r.published_date is not None]
-    countries = Counter(r.country for r in rows if r.country)
-    country = min(countries, key=lambda c: (-countries[c], c)) if countries else None
-    ae = article_entities.c
-    top_q = (sa.select(ae.entity_id, entities.c.name, entities.c.label, sa.func.count().label("n"))
-             .join(articles, articles.c.id == ae.article_id).join(entities, entities.c.id == ae.entity_id)
-             .where(a.story_id == sid).group_by(ae.entity_id, entities.c.name, entities.c.label)
-             .order_by(sa.desc("n"), ae.entity_id).limit(5))
-    top = [{"id": i, "name": n, "label": lab, "articles": c} for i, n, lab, c in conn.execute(top_q)]
-    # story events
-    evq = (sa.select(e.id, e.article_id, e.seq, e.type, e.actor_id, e.target_id, e.location_id, e.date,
-                     e.story_event_id, a.published_date, a.source)
-           .join(articles, articles.c.id == e.article_id).where(a.story_id == sid))
-    evrows = conn.execute(evq).all()
-    groups = story_events([ArticleEvent(r.id, r.article_id, r.source, r.type, r.actor_id, r.target_id,
-                                        r.location_id, r.date or r.published_date) for r in evrows],
-                          days=cfg.event_days)
-    conn.execute(s_events.delete().where(s_events.c.story_id == sid))
-    main_of = {(r.id, r.main_event_seq) for r in rows if r.main_event_seq is not None}
-    seq_of = {r.id: (r.article_id, r.seq) for r in evrows}
-    current = {r.id: r.story_event_id for r in evrows}
-    main_id = None
-    best: tuple[int, int, int] | None = None
-    new_rows: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    for g in groups:
-        seid = min(m.id for m in g.members)  # the id of its first event row: stable, no RETURNING needed
-        new_rows.append({"id": seid, "story_id": sid, "type": g.type, "actor_id": g.actor, "target_id": g.target,
-                         "location_id": g.location, "first_date": g.first, "last_date": g.last,
-                         "mentions": g.mentions, "articles": g.articles, "sources": g.sources})
-        rank = (sum(1 for m in g.members if seq_of[m.id] in main_of), g.sources, g.mentions)
-        if best is None or rank > best:
-            best, main_id = rank, seid
-        changed.extend({"eid": m.id, "seid": seid} for m in g.members if current.get(m.id) != seid)
-    if new_rows:
-        conn.execute(s_events.insert(), new_rows)
-    if changed:
-        conn.execute(events.update().where(e.id == sa.bindparam("eid")).values(story_event_id=sa.bindparam("seid")),
-                     changed)
-    conn.execute(stories.update().where(stories.c.id == sid).values(
-        first_published=first.published, first_seen=min(days) if days else None,
-        last_seen=max(days) if days else None, article_count=len(rows),
-        source_count=len({r.source or r.id for r in rows}), headline_article_id=first.id, main_event_id=main_id,
-        top_entities=top, country=country, updated_at=now))
-    return len(rows)
 
 
 def reassign_all(conn: Connection, cfg: StoryConfig | None = None, *, chunk: int = 500) -> StoryStats:
