@@ -17,12 +17,10 @@ from pipeline.bus.config import consumer_kwargs
 from pipeline.bus.errors import describe, unreachable
 from pipeline.config import Settings
 from pipeline.errors import BrokerError, BrokerUnavailable
-from pipeline.logs import get_logger
 from pipeline.records import ConsumedRecord
 
 Partition = tuple[str, int]
 OnPartitions = Callable[[list[Partition]], None]
-STALL_SECONDS = 10.0
 JOIN_WAIT_SECONDS = 15.0  # how long one poll() goes on polling while a group join round is in flight
 
 
@@ -59,9 +57,6 @@ class BusConsumer:
         self._holding = False  # paused on purpose: partitions assigned meanwhile are paused too
         self.ever_assigned = False
         self.assignments = 0  # how many times partitions were added to this member
-        self._last_records = time.monotonic()
-        self._last_nudge = 0.0
-        self.nudges = 0  # stalled partitions nudged with position() (see _nudge_stalled)
 
     # -- membership -----------------------------------------------------------
     def subscribe(self, topics: Iterable[str], *, on_assign: OnPartitions | None = None,
@@ -109,10 +104,6 @@ class BusConsumer:
                 out += self._poll_once(max_records - len(out), 1.0)
             else:  # a full batch: the round must still end in a poll; what that brings is read again later
                 self.rewind(self._poll_once(1, 1.0))
-        if out:
-            self._last_records = time.monotonic()
-        else:
-            self._nudge_stalled()
         return out
 
     def joining(self) -> bool:
@@ -144,42 +135,6 @@ class BusConsumer:
                 out.append(ConsumedRecord(tp.topic, tp.partition, r.offset, r.key, r.value,
                                           list(r.headers or []), ts))
         return out
-
-    def _nudge_stalled(self, after: float = STALL_SECONDS) -> None:
-        """A partition assigned and not paused, with records past its position, that polls have not
-        returned for ``after`` seconds: ask the client for its position, which completes a pending offset
-        validation (kafka-python 3 can leave a partition unfetchable after a rebalance or a leader change,
-        dpkp/kafka-python#3106 and #3131); at most once per ``after`` seconds, and logged."""
-        now = time.monotonic()
-        if now - self._last_records < after or now - self._last_nudge < after or self.joining():
-            return
-        self._last_nudge = now
-        try:
-            tps = [tp for tp in self._c.assignment() if tp not in self._c.paused()]
-            ends = self._c.end_offsets(tps) if tps else {}
-            for tp in tps:
-                position = self._c.position(tp, timeout_ms=2000)
-                if position is not None and ends.get(tp, 0) > position:
-                    self.nudges += 1
-                    flags = self._unblock(tp, position)
-                    get_logger(room="bus").warning(
-                        "partition stalled: nudged", topic=tp.topic, partition=tp.partition, position=position,
-                        end_offset=ends[tp], idle_seconds=round(now - self._last_records), **flags)
-        except Exception as exc:  # informative only: never stop consuming for it
-            get_logger(room="bus").debug("stall check failed", error=str(exc)[:300])
-
-    def _unblock(self, tp: Any, position: int) -> dict[str, Any]:
-        """What the client's state says of a stalled partition, then a reset of it: a partition outside any
-        rebalance callback cannot be pending revocation (a flag kafka-python 3 can leave set on a partition
-        kept across a cooperative rebalance), and a seek to its own position drops any stale fetch state."""
-        state = getattr(getattr(self._c, "_subscription", None), "assignment", {}).get(tp)
-        flags = {name: getattr(state, attr, None) for name, attr in (
-            ("paused", "paused"), ("pending_revocation", "_pending_revocation"),
-            ("awaiting_validation", "_awaiting_validation"), ("valid_position", "has_valid_position"))}
-        if state is not None and flags["pending_revocation"]:
-            state.mark_pending_revocation(False)
-        self._c.seek(tp, position)
-        return flags
 
     def hold(self) -> None:
         """Pause every assigned partition (and those assigned later) while still taking part in the group."""

@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from pipeline.store.chunks import chunks
 from pipeline.store.models import (
     article_entities,
     article_places,
@@ -134,12 +135,11 @@ def update_labels(conn: Connection, ids: Iterable[int], article_of: dict[int, st
 _LabelState = tuple[list[tuple[str, int, int]], str, str, bool]
 
 
-def _label_states(conn: Connection, ids: list[int], chunk: int = 500) -> dict[int, _LabelState]:
+def _label_states(conn: Connection, ids: list[int]) -> dict[int, _LabelState]:
     """What ``update_labels`` needs of each entity with a row and votes, read a chunk of ids at a time."""
     el, h = entity_labels.c, entity_label_history.c
     out: dict[int, _LabelState] = {}
-    for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
+    for part in chunks(ids):
         votes: dict[int, list[tuple[str, int, int]]] = {}
         for eid, lab, n, m in conn.execute(sa.select(el.entity_id, el.label, sa.func.count(), sa.func.sum(el.mentions))
                                            .where(el.entity_id.in_(part)).group_by(el.entity_id, el.label)):
@@ -216,9 +216,8 @@ def merge_same_keys(conn: Connection, keys: Iterable[str], article_id: str | Non
     """Entities that share a key (stored before 0008, or renamed) become one: the oldest survives."""
     wanted = sorted(set(keys))
     owners: dict[str, list[int]] = {}
-    for start in range(0, len(wanted), 500):  # one query per 500 keys; merges only where a key has two
-        for key, eid in conn.execute(sa.select(entities.c.key, entities.c.id)
-                                     .where(entities.c.key.in_(wanted[start:start + 500]))):
+    for part in chunks(wanted):  # one query per chunk of keys; merges only where a key has two
+        for key, eid in conn.execute(sa.select(entities.c.key, entities.c.id).where(entities.c.key.in_(part))):
             owners.setdefault(key, []).append(eid)
     for key in wanted:
         ids = sorted(owners.get(key, []))
@@ -234,9 +233,8 @@ def merge_surnames(conn: Connection, keys: Iterable[str], article_id: str | None
     e, f = entities.c, entity_forms.c
     words = sorted({k for k in keys if k and " " not in k} | {k.split()[-1] for k in keys if k and " " in k})
     persons: dict[str, list[int]] = {}
-    for start in range(0, len(words), 500):  # the one-word PERSONs of these words, one query per 500
-        for key, eid in conn.execute(sa.select(e.key, e.id).where(e.key.in_(words[start:start + 500]),
-                                                                   e.label == "PERSON")):
+    for part in chunks(words):  # the one-word PERSONs of these words, one query per chunk
+        for key, eid in conn.execute(sa.select(e.key, e.id).where(e.key.in_(part), e.label == "PERSON")):
             persons.setdefault(key, []).append(eid)
     for word in words:
         bare = persons.get(word, [])

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from pipeline.logs import get_logger
+from pipeline.store.chunks import chunks
 from pipeline.store.models import article_entities, articles, entities, events, stories, story_merges
 from pipeline.store.models import story_events as s_events
 from pipeline.store.story_refresh import refresh_stories
@@ -50,7 +51,6 @@ class _Log:
 
 
 log = _Log()
-CHUNK = 500
 LOCK_KEY = 0x6E657773  # pg_advisory_xact_lock key of story assignment ("news")
 _config: StoryConfig | None = None
 
@@ -92,12 +92,6 @@ def current_config() -> StoryConfig:
 
         _config = config_from_settings(load_settings())
     return _config
-
-
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
-    values = list(values)
-    for i in range(0, len(values), CHUNK):
-        yield values[i:i + CHUNK]
 
 
 def lock(conn: Connection) -> None:
@@ -164,7 +158,7 @@ class _Context:
         a = articles.c
         rows: dict[str, Any] = {}
         length = sa.func.length(a.body) if body else sa.literal(0)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             q = sa.select(a.id, a.published, a.published_date, a.source, a.title, a.lead, a.story_id,
                           a.country, length.label("body_length")).where(a.id.in_(chunk))
             rows.update((r.id, r) for r in self.conn.execute(q))
@@ -172,7 +166,7 @@ class _Context:
 
     def _entities(self, ids: Iterable[str]) -> dict[str, set[int]]:
         out: dict[str, set[int]] = defaultdict(set)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             q = sa.select(article_entities.c.article_id, article_entities.c.entity_id) \
                 .where(article_entities.c.article_id.in_(chunk))
             for aid, eid in self.conn.execute(q):
@@ -182,7 +176,7 @@ class _Context:
     def _events(self, ids: Iterable[str]) -> dict[str, list[Any]]:
         e = events.c
         out: dict[str, list[Any]] = defaultdict(list)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             q = sa.select(e.article_id, e.seq, e.type, e.actor_id, e.target_id, e.location_id, e.date,
                           e.country).where(e.article_id.in_(chunk)).order_by(e.article_id, e.seq)
             for r in self.conn.execute(q):
@@ -211,7 +205,7 @@ class _Context:
         cache = self.df_cache.setdefault(day, {})
         todo = sorted(e for e in ents if e not in cache)
         ae = article_entities.c
-        for chunk in _chunks(todo):
+        for chunk in chunks(todo):
             q = sa.select(ae.entity_id, sa.func.count()).where(ae.entity_id.in_(chunk), self._window(day)) \
                 .group_by(ae.entity_id)
             found: dict[int, int] = {int(k): int(v) for k, v in self.conn.execute(q)}
@@ -262,7 +256,7 @@ class _Context:
             weights = Weights(df, self._n(art.day))
             rare = sorted(e for e in ents if df.get(e, 0) <= cfg.max_df)
             shared: dict[str, float] = defaultdict(float)
-            for chunk in _chunks(rare):
+            for chunk in chunks(rare):
                 q = sa.select(ae.article_id, ae.entity_id).where(ae.entity_id.in_(chunk), window,
                                                                   ae.article_id != aid)
                 for cid, eid in conn.execute(q):
@@ -296,7 +290,7 @@ class _Context:
     def _event_texts(self, ids: Iterable[str]) -> dict[str, list[EventText]]:
         e = events.c
         out: dict[str, list[EventText]] = defaultdict(list)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             q = sa.select(e.article_id, e.seq, e.type, e.actor_text, e.target_text, e.sentence, e.trigger_start,
                           e.modality, e.negated).where(e.article_id.in_(chunk))
             for r in self.conn.execute(q):
@@ -306,7 +300,7 @@ class _Context:
 
     def _load_firsts(self, ids: set[int]) -> None:
         todo = sorted(i for i in ids if i not in self.firsts)
-        for chunk in _chunks(todo):
+        for chunk in chunks(todo):
             q = sa.select(stories.c.id, stories.c.first_published, stories.c.headline_article_id) \
                 .where(stories.c.id.in_(chunk))
             for sid, pub, head in self.conn.execute(q):
@@ -411,8 +405,8 @@ def reassign_all(conn: Connection, cfg: StoryConfig | None = None, *, chunk: int
     ids = [r[0] for r in conn.execute(sa.select(a.id).order_by(sa.case((a.published.is_(None), 1), else_=0),
                                                                a.published, a.id))]
     stats = StoryStats()
-    for i in range(0, len(ids), chunk):
-        assign_stories(conn, ids[i:i + chunk], stats, cfg)
+    for part in chunks(ids, chunk):
+        assign_stories(conn, part, stats, cfg)
         stats.decisions.clear()
         stats.sizes.clear()
     for old, head in old_heads.items():

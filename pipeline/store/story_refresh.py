@@ -15,12 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from pipeline.store.chunks import chunks
 from pipeline.store.models import article_entities, articles, entities, events, stories
 from pipeline.store.models import story_events as s_events
 from pipeline.stories import StoryConfig
 from pipeline.stories.events import ArticleEvent, story_events
 
-CHUNK = 500
 TOP_ENTITIES = 5
 
 
@@ -28,9 +28,7 @@ def refresh_stories(conn: Connection, ids: Iterable[int], cfg: StoryConfig, now:
     """Recompute the stories' summaries and story events; returns each story's article count (0, and
     the story deleted, when it has none)."""
     sizes: dict[int, int] = {}
-    wanted = sorted(set(ids))
-    for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start:start + CHUNK]
+    for chunk in chunks(sorted(set(ids))):
         conn.execute(s_events.delete().where(s_events.c.story_id.in_(chunk)))  # before the events are read
         rows, top, evrows = _articles_of(conn, chunk), _top_entities(conn, chunk), _events_of(conn, chunk)
         gone = [sid for sid in chunk if not rows.get(sid)]

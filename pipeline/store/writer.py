@@ -31,6 +31,7 @@ from pipeline import reasons
 from pipeline.article import STORED_FIELDS, Article
 from pipeline.errors import ConfigError
 from pipeline.records import Extraction, Position, Refusal, Span
+from pipeline.store.chunks import chunks
 from pipeline.store.counts import fill_article_entities
 from pipeline.store.db import IMMEDIATE, RefusedByDatabase, translate_errors
 from pipeline.store.entities import (
@@ -57,7 +58,6 @@ from pipeline.store.places import write_places
 from pipeline.store.stories import StoryStats, assign_stories
 
 log = logging.getLogger(__name__)
-CHUNK = 500  # bound parameters per IN (...) list
 
 
 @dataclass
@@ -148,15 +148,9 @@ def _insert(conn: Connection, table: sa.Table) -> Any:
     return (postgresql if name == "postgresql" else sqlite).insert(table)
 
 
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
-    values = list(values)
-    for i in range(0, len(values), CHUNK):
-        yield values[i:i + CHUNK]
-
-
 def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str) -> None:
     stored: dict[str, str] = {}
-    for ids in _chunks(it.article.id for it in items):
+    for ids in chunks(it.article.id for it in items):
         stored.update(conn.execute(sa.select(articles.c.id, articles.c.content_hash)
                                    .where(articles.c.id.in_(ids))).all())
     todo = [it for it in items if stored.get(it.article.id) != it.hash]
@@ -166,7 +160,7 @@ def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str
     keys = _resolve_entities(conn, todo, stats)
     now = datetime.now(timezone.utc)
     _upsert_articles(conn, todo, version, now)  # from here on, another writer of these articles waits
-    for ids in _chunks(sorted(it.article.id for it in todo)):
+    for ids in chunks(sorted(it.article.id for it in todo)):
         conn.execute(mentions.delete().where(mentions.c.article_id.in_(ids)))
         conn.execute(events.delete().where(events.c.article_id.in_(ids)))
     mention_rows, event_rows = [], []
@@ -179,7 +173,7 @@ def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str
         conn.execute(events.insert(), event_rows)
     _update_counts(conn, todo)
     _settle_entities(conn, todo, keys)  # label votes, merges after the fact, consensus labels
-    write_places(conn, lambda t: _insert(conn, t), [it.article.id for it in todo], _place_links(todo), _chunks)
+    write_places(conn, lambda t: _insert(conn, t), [it.article.id for it in todo], _place_links(todo), chunks)
     assign_stories(conn, [it.article.id for it in todo], stats.stories)  # in batch (arrival) order
     stats.articles += len(todo)
     stats.mentions += len(mention_rows)
@@ -198,14 +192,14 @@ def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -
     batch_keys = {k for k, _shown in ident.values()}
     merge_same_keys(conn, batch_keys, items[0].article.id if items else None)
     by_key: dict[str, int] = {}
-    for chunk in _chunks(sorted(batch_keys)):
+    for chunk in chunks(sorted(batch_keys)):
         for eid, key in conn.execute(sa.select(entities.c.id, entities.c.key).where(entities.c.key.in_(chunk))
                                      .order_by(entities.c.id.desc())):
             by_key[key] = eid
     keys = {alias_key(x) for it in items for e in it.extraction.entities
             for x in [e.name, *(m.text for m in e.mentions)]} - {""}
     known: dict[tuple[str, str], int | tuple[str, str]] = {}  # (alias, label) -> id, or new (name, label)
-    for chunk in _chunks(sorted(keys)):
+    for chunk in chunks(sorted(keys)):
         ea = entity_aliases.c
         rows = conn.execute(sa.select(ea.alias, ea.label, ea.entity_id).where(ea.alias.in_(chunk)))
         known.update(((a, lab), eid) for a, lab, eid in rows)
@@ -256,7 +250,7 @@ def _insert_entities(conn: Connection, new: dict[tuple[str, str], str], stats: W
     params = [{"name": n, "label": lab, "key": new[(n, lab)]} for n, lab in sorted(new, key=lambda t: (t[1], t[0]))]
     stmt = _insert(conn, entities).on_conflict_do_nothing(index_elements=["name", "label"])
     stats.entities_new += len(conn.execute(stmt.returning(entities.c.id), params).all())
-    for chunk in _chunks(sorted({n for n, _lab in new})):
+    for chunk in chunks(sorted({n for n, _lab in new})):
         found = conn.execute(sa.select(entities.c.id, entities.c.name, entities.c.label, entities.c.key)
                              .where(entities.c.name.in_(chunk)))
         for eid, n, lab, key in found:
@@ -289,7 +283,7 @@ def _label_rows(items: list[_Item]) -> tuple[list[dict[str, Any]], dict[int, str
 def _settle_entities(conn: Connection, items: list[_Item], keys: set[str]) -> None:
     """After the counts: the articles' label votes, surname merges, then the consensus labels."""
     rows, article_of = _label_rows(items)
-    touched = record_labels(conn, rows, [it.article.id for it in items], _chunks)
+    touched = record_labels(conn, rows, [it.article.id for it in items], chunks)
     first = items[0].article.id if items else None
     merge_surnames(conn, keys, first)
     survivors = {r for (r,) in conn.execute(sa.select(entity_merges.c.new_id)
@@ -331,7 +325,7 @@ def _update_counts(conn: Connection, items: list[_Item]) -> None:
             d[0] += sign * n
             d[1] += sign
 
-    for ids in _chunks(sorted(it.article.id for it in items)):
+    for ids in chunks(sorted(it.article.id for it in items)):
         add(conn.execute(article_entities.delete().where(ae.article_id.in_(ids))  # read and delete at once
                          .returning(ae.entity_id, ae.mentions)), -1)
         add(conn.execute(fill_article_entities(ids).returning(ae.entity_id, ae.mentions)), +1)
@@ -343,8 +337,8 @@ def _update_counts(conn: Connection, items: list[_Item]) -> None:
     stmt = stmt.on_conflict_do_update(index_elements=["entity_id"], set_={
         "mentions": es.mentions + stmt.excluded.mentions, "articles": es.articles + stmt.excluded.articles})
     conn.execute(stmt, changes)
-    for ids in _chunks(c["entity_id"] for c in changes if c["articles"] < 0):  # no row for an entity at 0
-        conn.execute(entity_stats.delete().where(es.entity_id.in_(ids), es.articles <= 0))
+    for eids in chunks(c["entity_id"] for c in changes if c["articles"] < 0):  # no row for an entity at 0
+        conn.execute(entity_stats.delete().where(es.entity_id.in_(eids), es.articles <= 0))
 
 
 def _mention_rows(it: _Item, eids: list[int]) -> list[dict[str, Any]]:
