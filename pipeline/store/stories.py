@@ -39,7 +39,7 @@ from pipeline.stories import ArticleFeatures, Decision, EventFeatures, StoryConf
 from pipeline.stories.main_event import EventText, main_event
 from pipeline.stories.merge import resolve
 from pipeline.stories.records import Weights
-from pipeline.stories.score import idf
+from pipeline.stories.score import Prepared, idf
 from pipeline.stories.text import content_words
 
 
@@ -120,6 +120,7 @@ def assign_stories(conn: Connection, article_ids: Sequence[str], stats: StorySta
         stats.joined += d.story is not None
         stats.merges += len(d.merge)
         stats.decisions.append(d)
+    ctx.write_decisions()
     moved = {old for aid, old in previous.items() if old is not None and ctx.story_of.get(aid) != old}
     ctx.refresh(ctx.touched | moved, moved_from={old: ctx.story_of.get(aid) for aid, old in previous.items()
                                                  if old in moved})
@@ -144,6 +145,19 @@ class _Context:
         self.feat_cache: dict[str, ArticleFeatures] = {}
         self.merged: dict[int, int] = {}
         self.sizes: dict[int, int] = {}  # story -> its articles once refreshed (0: merged or emptied)
+        self.weights: dict[date | None, Weights] = {}
+        self.prepared: dict[date | None, dict[str, Prepared]] = {}  # by day: each day has its weights
+        self.tops: dict[str, list[str]] = {}
+        self.names: dict[int, str] = {}
+        self.main_seq: dict[str, int | None] = {}  # the batch's decisions, written by ``write_decisions``
+
+    def write_decisions(self) -> None:
+        """The batch's articles' stories and main events, in one statement."""
+        a = articles.c
+        rows = [{"b_id": aid, "b_story": self.story_of[aid], "b_seq": seq} for aid, seq in self.main_seq.items()]
+        if rows:
+            self.conn.execute(articles.update().where(a.id == sa.bindparam("b_id"))
+                              .values(story_id=sa.bindparam("b_story"), main_event_seq=sa.bindparam("b_seq")), rows)
 
     def preload(self, ids: Sequence[str]) -> dict[str, int | None]:
         """Read the batch's own rows, entities and events at once; returns their stories before this."""
@@ -151,7 +165,86 @@ class _Context:
         self.ents = self._entities(ids)
         self.evs = self._events(ids)
         self.texts = self._event_texts(ids)
+        self._prefetch(ids)
         return {aid: r.story_id for aid, r in self.rows.items()}
+
+    def _prefetch(self, ids: Sequence[str]) -> None:
+        """What every decision of the batch reads, in a few queries rather than several per article.
+
+        Assignment writes only ``articles.story_id`` and the story tables, so the window's entity
+        counts, each article's candidates and their features are the same before the first decision
+        as at each one; what the decisions change (the candidates' stories) is kept in memory."""
+        days: dict[date | None, set[int]] = defaultdict(set)
+        for aid in ids:
+            if aid in self.rows:
+                days[self.rows[aid].published_date] |= self.ents.get(aid, set())
+        for day, ents in days.items():
+            self._df(day, ents)
+        self.tops = self._tops(ids)
+        self._candidates(sorted({c for top in self.tops.values() for c in top}))
+        cand_ents: dict[date | None, set[int]] = defaultdict(set)
+        for aid, top in self.tops.items():
+            cand_ents[self.rows[aid].published_date].update(
+                e for c in top if c in self.feat_cache for e in self.feat_cache[c].entities)
+        for day, ents in cand_ents.items():
+            self._df(day, ents)
+        self._load_firsts({f.story for f in self.feat_cache.values() if f.story is not None})
+        self.names = self._names({e for ents in self.ents.values() for e in ents})
+
+    def _tops(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each article's candidates: stored articles of its window sharing its rare entities, the
+        ``max_candidates`` sharing the most rarity first."""
+        rare = {aid: {e for e in self.ents.get(aid, set())
+                      if self.df_cache[self.rows[aid].published_date].get(e, 0) <= self.cfg.max_df}
+                for aid in ids if aid in self.rows}
+        postings = self._postings({e for r in rare.values() for e in r},
+                                  {self.rows[aid].published_date for aid, r in rare.items() if r})
+        tops: dict[str, list[str]] = {}
+        for aid, mine in rare.items():
+            day = self.rows[aid].published_date
+            weights = self._weights(day)
+            shared: dict[str, float] = defaultdict(float)
+            for eid in mine:
+                for cid, pday in postings.get(eid, ()):
+                    if cid != aid and self._in_window(day, pday):
+                        shared[cid] += idf(eid, weights)
+            tops[aid] = sorted(shared, key=lambda c: (-shared[c], c))[:self.cfg.max_candidates]
+        return tops
+
+    def _postings(self, ents: set[int], days: set[date | None]) -> dict[int, list[tuple[str, date | None]]]:
+        """(article, publication day) of each entity's mentions over the windows of ``days``."""
+        ae = article_entities.c
+        dated = [d for d in days if d is not None]
+        w = timedelta(days=self.cfg.window_days)
+        spans = ([ae.published_date.between(min(dated) - w, max(dated) + w)] if dated else []) \
+            + ([ae.published_date.is_(None)] if None in days else [])
+        out: dict[int, list[tuple[str, date | None]]] = defaultdict(list)
+        if not spans:
+            return out
+        for chunk in chunks(sorted(ents)):
+            q = sa.select(ae.entity_id, ae.article_id, ae.published_date).where(ae.entity_id.in_(chunk),
+                                                                                 sa.or_(*spans))
+            for eid, cid, pday in self.conn.execute(q):
+                out[eid].append((cid, pday))
+        return out
+
+    def _in_window(self, day: date | None, other: date | None) -> bool:
+        if day is None or other is None:
+            return day is None and other is None
+        return abs((other - day).days) <= self.cfg.window_days
+
+    def _weights(self, day: date | None) -> Weights:
+        """The rarity weights of the window around ``day`` (one per day: its counts never change here)."""
+        if day not in self.weights:
+            self.weights[day] = Weights(self.df_cache.setdefault(day, {}), self._n(day))
+        return self.weights[day]
+
+    def _names(self, ids: set[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for chunk in chunks(sorted(ids)):
+            q = sa.select(entities.c.id, entities.c.name).where(entities.c.id.in_(chunk))
+            out.update((int(i), str(n)) for i, n in self.conn.execute(q))
+        return out
 
     # -- reading ----------------------------------------------------------------------------------
     def _articles(self, ids: Iterable[str], body: bool = True) -> dict[str, Any]:
@@ -238,42 +331,23 @@ class _Context:
         return out
 
     def assign(self, aid: str) -> Decision | None:
-        conn, cfg = self.conn, self.cfg
         row = self.rows.get(aid)
         if row is None:
             return None
         ents = self.ents.get(aid, set())
         evs = self.evs.get(aid, [])
-        me = self._main_event(row, evs)
         art = self._features(row, ents, evs)
-        ae = article_entities.c
-        window = self._window(art.day)
         cands: list[ArticleFeatures] = []
-        names: dict[int, str] = {}
         weights = Weights({}, 1)
         if ents:
-            df = self._df(art.day, ents)
-            weights = Weights(df, self._n(art.day))
-            rare = sorted(e for e in ents if df.get(e, 0) <= cfg.max_df)
-            shared: dict[str, float] = defaultdict(float)
-            for chunk in chunks(rare):
-                q = sa.select(ae.article_id, ae.entity_id).where(ae.entity_id.in_(chunk), window,
-                                                                  ae.article_id != aid)
-                for cid, eid in conn.execute(q):
-                    shared[cid] += idf(eid, weights)
-            top = sorted(shared, key=lambda c: (-shared[c], c))[:cfg.max_candidates]
-            cands = self._candidates(top)
-            if cands:
+            weights = self._weights(art.day)
+            cands = self._candidates(self.tops.get(aid, []))
+            if cands:  # read by the prefetch already: these find everything cached
                 self._df(art.day, {e for c in cands for e in c.entities})
                 self._load_firsts({c.story for c in cands if c.story is not None})
-        d = decide(art, cands, weights, self.firsts, cfg)
-        if d.match is not None and d.match.shared:
-            best_ents = [int(x) for x in d.match.shared if x.isdigit()]
-            if best_ents:
-                q = sa.select(entities.c.id, entities.c.name).where(entities.c.id.in_(best_ents))
-                names = dict(conn.execute(q).all())
-        self._apply(art, d, me)
-        self._log(art, d, names)
+        d = decide(art, cands, weights, self.firsts, self.cfg, prepared=self.prepared.setdefault(art.day, {}))
+        self._apply(art, d, self._main_event(row, evs))
+        self._log(art, d, self.names)
         self.feat_cache[art.id] = replace(art, story=self.story_of[art.id])
         return d
 
@@ -327,8 +401,7 @@ class _Context:
                     if v == old:
                         self.story_of[k] = sid
             self.firsts[sid] = min(self.firsts.get(sid, art.order), art.order)
-        conn.execute(articles.update().where(articles.c.id == art.id)
-                     .values(story_id=sid, main_event_seq=main_seq))
+        self.main_seq[art.id] = main_seq
         self.story_of[art.id] = sid
         self.touched.add(sid)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pipeline.stories.merge import survivor
 from pipeline.stories.records import DEFAULT, ArticleFeatures, StoryConfig, StoryKey, Weights
-from pipeline.stories.score import Match, explain, prepare, score_prepared
+from pipeline.stories.score import Match, Prepared, explain, prepare, score_prepared
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,23 @@ class Decision:
 
 def decide(article: ArticleFeatures, candidates: Iterable[ArticleFeatures], weights: Weights,
            firsts: dict[int, tuple[str, str]], cfg: StoryConfig = DEFAULT,
-           names: dict[int, str] | None = None) -> Decision:
-    """Where ``article`` goes; ``firsts``: each candidate story's first (published, article id)."""
+           names: dict[int, str] | None = None, prepared: dict[str, Prepared] | None = None) -> Decision:
+    """Where ``article`` goes; ``firsts``: each candidate story's first (published, article id).
+
+    ``prepared``: the candidates' :class:`Prepared` by article id, filled as they are computed, for
+    a caller that decides many articles over the same candidates and ``weights`` (a candidate's
+    story may change between calls: it is read from ``candidates``, never from the cache)."""
     best: tuple[float, str, ArticleFeatures, dict[str, float]] | None = None
     linked: dict[int, float] = {}
-    prepared = prepare(article, weights)  # once, not once per candidate
+    cache = {} if prepared is None else prepared
+    mine = prepare(article, weights)  # once, not once per candidate
     for cand in candidates:
         if cand.story is None or cand.id == article.id:
             continue
-        score, parts = score_prepared(prepared, prepare(cand, weights), weights, cfg)
+        theirs = cache.get(cand.id)
+        if theirs is None:
+            theirs = cache[cand.id] = prepare(cand, weights)
+        score, parts = score_prepared(mine, theirs, weights, cfg)
         if best is None or (score, cand.id) > (best[0], best[1]):
             best = (score, cand.id, cand, parts)
         if score >= cfg.threshold:
