@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from newsstream_cli.common import handle_errors
+from newsstream_cli.common import handle_errors, log_options, settings
 from pipeline.config import default_of
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -46,6 +46,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 @click.option("--workdir", type=click.Path(file_okay=False),
               help="where the broker, the databases and the workers' logs go (default: a new temp dir; "
                    "the logs are kept)")
+@log_options
 @handle_errors
 def bench(**options: object) -> None:
     """Measure, in one run: bare spaCy nlp.pipe (1 and N processes), the extraction layer, the
@@ -58,6 +59,7 @@ def bench(**options: object) -> None:
     """
     if not (BENCHMARKS / "bench_pipeline.py").exists():
         raise click.ClickException(f"{BENCHMARKS}/bench_pipeline.py not found: run from a newsstream checkout")
+    settings()  # this process's logs as --log-level and --log-format say (the workers' logs are the bench's own)
     if str(BENCHMARKS) not in sys.path:
         sys.path.insert(0, str(BENCHMARKS))
     import bench_pipeline

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from newsstream_cli.common import handle_errors, settings
+from newsstream_cli.common import handle_errors, log_options, settings
 from pipeline.bus.broker import LocalBroker
 
 
@@ -34,6 +34,7 @@ port_opt = click.option("--port", type=click.IntRange(1, 65535),
 @click.option("--controller-port", type=click.IntRange(1, 65535),
               help="KRaft controller port (default: the listener port + 1)")
 @click.option("--timeout", default=90.0, show_default=True, help="seconds to wait until it answers")
+@log_options
 @handle_errors
 def start(home: str | None, port: int | None, controller_port: int | None, timeout: float) -> None:
     """Start the broker (fetching Kafka on first use); starting twice is harmless.

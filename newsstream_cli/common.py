@@ -152,6 +152,16 @@ def emit_summary(data: dict[str, Any], fmt: str, line: str) -> None:
         emit([flat], fmt, title="summary", columns=list(flat))
 
 
+def emit_csv_sections(sections: Sequence[tuple[str, Sequence[dict[str, Any]], Sequence[str]]]) -> None:
+    """Several tables as one CSV stream: one block per (section, rows, columns), each headed by a
+    ``# section`` line, the blocks apart by an empty line."""
+    for i, (section, rows, cols) in enumerate(sections):
+        sys.stdout.write(("\n" if i else "") + f"# {section}\n")
+        w = csv.DictWriter(sys.stdout, fieldnames=list(cols), extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
 def emit(rows: Sequence[dict[str, Any]], fmt: str, *, title: str | None = None,
          columns: Sequence[str] | None = None) -> None:
     """Print rows as a rich table, JSON (one array) or CSV."""

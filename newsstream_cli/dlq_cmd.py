@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsstream_cli.common import FORMATS, emit, handle_errors, kafka_options, settings
+from newsstream_cli.common import (
+    FORMATS,
+    emit,
+    emit_summary,
+    handle_errors,
+    kafka_options,
+    log_options,
+    settings,
+    summary_option,
+)
 from pipeline.logs import say
 
 COLUMNS = ["id", "source", "reason", "error_class", "message", "time", "key"]
@@ -58,14 +67,18 @@ def _shorten(text: str | None) -> str | None:
 @click.option("--dry-run", is_flag=True, help="show what would be sent, send nothing")
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="seconds to wait for the broker to acknowledge every message")
+@log_options
+@summary_option
 @handle_errors
 def replay(bootstrap_servers: str | None, topic: str | None, ids: tuple[str, ...], reason: str | None,
-           everything: bool, dry_run: bool, timeout: float) -> None:
+           everything: bool, dry_run: bool, timeout: float, summary_format: str) -> None:
     """Send the chosen dead letters (--id P:O ..., --reason CODE or --all) back to the topic.
 
     Each goes with its original key, value and headers, plus a dlq.replayed.from header naming
     its dead-letter position; the dead letters themselves stay where they are. Waits for every
-    acknowledgement and exits 1 if any message could not be sent.
+    acknowledgement and exits 1 if any message could not be sent. With --format table|json|csv,
+    stdout holds only the closing summary (chosen, replayed, failed, dry_run) and the line per
+    dead letter goes to stderr.
     """
     from consumers.dlq_tools import choose, read_dead_letters
 
@@ -76,27 +89,42 @@ def replay(bootstrap_servers: str | None, topic: str | None, ids: tuple[str, ...
         chosen = choose(read_dead_letters(s, s.topic), ids=ids, reason=reason, everything=everything)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--id") from None
+    summary = {"chosen": len(chosen), "replayed": 0, "failed": 0, "dry_run": dry_run}
     if not chosen:
-        click.echo("no dead letter matches: nothing to replay")
+        emit_summary(summary, summary_format, "no dead letter matches: nothing to replay")
     elif dry_run:
         for d in chosen:
-            click.echo(f"would replay {d.id} ({d.source}, {d.reason}, key {d.key}) to {s.topic}")
+            _tell(summary_format, f"would replay {d.id} ({d.source}, {d.reason}, key {d.key}) to {s.topic}",
+                  "replay_dry_run", d)
+        if summary_format != "text":  # the text lines above are the whole answer, as before
+            emit_summary(summary, summary_format, "")
     else:
-        _replay(s, chosen, timeout)
+        _replay(s, chosen, timeout, summary, summary_format)
 
 
-def _replay(s: Settings, chosen: list[DeadLetter], timeout: float) -> None:
+def _tell(summary_format: str, line: str, event: str, d: DeadLetter) -> None:
+    """One dead letter's line: on stdout with the text summary, else a log line on stderr (stdout is data)."""
+    if summary_format == "text":
+        click.echo(line)
+    else:
+        say(line, event=event, id=d.id, source=d.source, reason=d.reason, key=d.key)
+
+
+def _replay(s: Settings, chosen: list[DeadLetter], timeout: float, summary: dict[str, Any],
+            summary_format: str) -> None:
     from consumers.dlq_tools import replay as send
 
     results = send(s, s.topic, chosen, timeout=timeout)
     for res in results:
         d = res.letter
         if res.ok:
-            click.echo(f"replayed {d.id} ({d.source}, {d.reason}, key {d.key}) to {s.topic}")
+            _tell(summary_format, f"replayed {d.id} ({d.source}, {d.reason}, key {d.key}) to {s.topic}",
+                  "replay_sent", d)
         else:
             say(f"failed   {d.id} ({d.source}, key {d.key}): {res.error}", event="replay_failed", level="error",
                 id=d.id, source=d.source, key=d.key, error=res.error)
     failed = sum(not r.ok for r in results)
-    click.echo(f"replayed {len(results) - failed}, failed {failed}")
+    summary.update(replayed=len(results) - failed, failed=failed)
+    emit_summary(summary, summary_format, f"replayed {len(results) - failed}, failed {failed}")
     if failed:
         sys.exit(1)

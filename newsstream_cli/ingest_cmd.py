@@ -10,15 +10,23 @@ from typing import Any
 
 import click
 
-from newsstream_cli.common import fail, handle_errors, kafka_options, log_options, settings
+from newsstream_cli.common import (
+    emit_summary,
+    fail,
+    handle_errors,
+    kafka_options,
+    log_options,
+    settings,
+    summary_option,
+)
 from pipeline.bus.clients import ensure_topic
-from pipeline.config import choices_of, default_of
+from pipeline.config import Settings, choices_of, default_of
 from pipeline.errors import ConfigError
 from pipeline.logs import say
 from pipeline.metrics import Metrics
 from producers.http_ingest import IngestServer, check_bind
 from producers.intake import Intake
-from producers.producer import ArticleProducer, topic_is_empty, topic_message_limit
+from producers.producer import ArticleProducer, ProduceStats, topic_is_empty, topic_message_limit
 from producers.seen import SeenStore
 
 
@@ -57,12 +65,13 @@ def _interrupt(signum: int, _frame: Any) -> None:
 @click.option("--compression", type=click.Choice(choices_of("compression")),
               help="message compression [env NEWSSTREAM_COMPRESSION]")
 @log_options
+@summary_option
 @handle_errors
 def serve_ingest(bootstrap_servers: str | None, topic: str | None, host: str | None, port: int | None,
                  max_request_bytes: int | None, max_body_bytes: int | None, languages: tuple[str, ...],
                  token_file: str | None, allow_origins: tuple[str, ...], allow_hosts: tuple[str, ...],
                  timeout: float | None, max_connections: int | None, rejects: Any, state_dir: str | None,
-                 partitions: int | None, compression: str | None) -> None:
+                 partitions: int | None, compression: str | None, summary_format: str) -> None:
     """Accept articles over HTTP: POST /articles with one JSON article, a JSON array or JSON lines
     (Content-Type application/json or application/x-ndjson; text/plain for one seed-format article).
 
@@ -72,7 +81,8 @@ def serve_ingest(bootstrap_servers: str | None, topic: str | None, host: str | N
     421 for a Host it does not answer for, 503 when Kafka did not acknowledge or too many connections
     are open. GET /healthz (503 once the delivery thread stopped) and GET /metrics on the same port.
     Binds to 127.0.0.1 unless told otherwise; anywhere else only with a token (put TLS in front: a
-    reverse proxy, see the README's Security section). Stops on SIGTERM/SIGINT, flushing what was queued.
+    reverse proxy, see the README's Security section). Stops on SIGTERM/SIGINT, flushing what was queued,
+    and prints the closing summary (--format).
     """
     s = settings(bootstrap_servers=bootstrap_servers, topic=topic, ingest_host=host, ingest_port=port,
                  ingest_max_request_bytes=max_request_bytes, max_body_bytes=max_body_bytes, state_dir=state_dir,
@@ -80,25 +90,46 @@ def serve_ingest(bootstrap_servers: str | None, topic: str | None, host: str | N
                  ingest_max_connections=max_connections)
     token = _token(token_file, s.ingest_token.get_secret_value() if s.ingest_token else None)
     check_bind(s.ingest_host, token)
-    created = ensure_topic(s)
     metrics = Metrics()
+    producer = _producer(s, metrics)
+    server = _server(s, producer, metrics, token, rejects=rejects, languages=languages,
+                     allow_origins=allow_origins, allow_hosts=allow_hosts)
+    signal.signal(signal.SIGTERM, _interrupt)
+    stats = _serve(s, server, producer, token)
+    emit_summary(stats.as_dict(), summary_format, stats.summary())
+    if stats.failed:
+        sys.exit(1)
+
+
+def _producer(s: Settings, metrics: Metrics) -> ArticleProducer:
+    """The producer onto the topic (created when missing), with the state dir's seen-set (forgotten when the
+    topic is new or empty)."""
+    created = ensure_topic(s)
     seen = SeenStore.in_dir(s.state_dir, topic=s.topic, max_ids=s.seen_max)
     if (created or topic_is_empty(s)) and seen.forget_topic():
         say(f"topic {s.topic} is empty: forgetting what {s.state_dir} says was sent to it", event="seen_forgotten",
             topic=s.topic, state_dir=str(s.state_dir))
-    producer = ArticleProducer(s, metrics=metrics, seen=seen, **topic_message_limit(s))
+    return ArticleProducer(s, metrics=metrics, seen=seen, **topic_message_limit(s))
+
+
+def _server(s: Settings, producer: ArticleProducer, metrics: Metrics, token: bytes | None, *, rejects: Any,
+            languages: tuple[str, ...], allow_origins: tuple[str, ...], allow_hosts: tuple[str, ...]) -> IngestServer:
+    """The HTTP server, bound but not serving yet; a port it cannot listen on closes the producer and fails."""
     intake = Intake(producer, echo=say, rejects=rejects)
     try:
-        server = IngestServer((s.ingest_host, s.ingest_port), intake, metrics,
-                              max_request_bytes=s.ingest_max_request_bytes, max_body_bytes=s.max_body_bytes,
-                              languages={lang.lower() for lang in languages}, timeout=s.ingest_timeout,
-                              max_connections=s.ingest_max_connections, token=token,
-                              allow_origins=allow_origins, allow_hosts=allow_hosts)
+        return IngestServer((s.ingest_host, s.ingest_port), intake, metrics,
+                            max_request_bytes=s.ingest_max_request_bytes, max_body_bytes=s.max_body_bytes,
+                            languages={lang.lower() for lang in languages}, timeout=s.ingest_timeout,
+                            max_connections=s.ingest_max_connections, token=token,
+                            allow_origins=allow_origins, allow_hosts=allow_hosts)
     except OSError as exc:
         producer.close()
         fail(f"newsstream: error: cannot listen on {s.ingest_host}:{s.ingest_port}: {exc.strerror}",
              host=str(s.ingest_host), port=s.ingest_port, error=exc.strerror)
-    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _serve(s: Settings, server: IngestServer, producer: ArticleProducer, token: bytes | None) -> ProduceStats:
+    """Serve until SIGTERM/SIGINT, then stop the server and flush the producer: its closing stats."""
     server.start()
     bound_host, bound_port = str(s.ingest_host), server.server_address[1]
     say(f"serving on http://{bound_host}:{bound_port} (POST /articles, GET /healthz, GET /metrics), "
@@ -112,9 +143,7 @@ def serve_ingest(bootstrap_servers: str | None, topic: str | None, host: str | N
     finally:
         server.stop()
         stats = producer.close()
-    click.echo(stats.summary())
-    if stats.failed:
-        sys.exit(1)
+    return stats
 
 
 def _token(token_file: str | None, from_env: str | None) -> bytes | None:

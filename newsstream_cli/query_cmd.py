@@ -7,9 +7,7 @@ nothing is not: an empty result (``[]`` in JSON, the header line in CSV) and a n
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,7 +16,7 @@ from typing import Any
 
 import click
 
-from newsstream_cli.common import FORMATS, db_option, emit, handle_errors, settings
+from newsstream_cli.common import FORMATS, db_option, emit, emit_csv_sections, handle_errors, settings
 from pipeline.logs import say
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -266,13 +264,9 @@ def article(article_id: str, wide: bool, database_url: str | None, fmt: str) -> 
     story_cols = ["id", "articles", "sources", "first_seen", "last_seen", "country", "headline"]
     entity_cols = ["name", "label", "mentions", "texts"]
     if fmt == "csv":  # one block per section, each headed by a "# section" line, as `query entity`
-        blocks = [("article", [fields], DETAIL_FIELDS), ("entities", entity_rows, ["id", *entity_cols]),
-                  ("events", d["events"], event_table(d["events"], fmt)[1]), ("story", story_rows, story_cols)]
-        for i, (section, rows, cols) in enumerate(blocks):
-            sys.stdout.write(("\n" if i else "") + f"# {section}\n")
-            w = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
+        emit_csv_sections([("article", [fields], DETAIL_FIELDS), ("entities", entity_rows, ["id", *entity_cols]),
+                           ("events", d["events"], event_table(d["events"], fmt)[1]),
+                           ("story", story_rows, story_cols)])
         return
     emit([{"field": k, "value": v} for k, v in fields.items() if k != "story_id" and v not in (None, "")],
          "table", title=f"article {art['id']}", columns=["field", "value"])
@@ -334,11 +328,7 @@ def entity(name: str, label: str | None, since: datetime | None, until: datetime
                 ("cooccurring", prof["cooccurring"], ["name", "label", "articles", "mentions"]),
                 ("recent_events", recent_events, event_cols)]
     if fmt == "csv":  # one block per section, each headed by a "# section" line
-        for i, (section, rows, cols) in enumerate(sections):
-            sys.stdout.write(("\n" if i else "") + f"# {section}\n")
-            w = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
+        emit_csv_sections(sections)
         return
     titles = {"entities": f"entities called {name!r}", "aliases": "aliases", "label_history": "label history",
               "merges": "entities merged into it", "timeline": "mentions per day",

@@ -7,6 +7,10 @@ and its ``Entity``, ``Mention``, ``Event``, ``Span``, ``Trigger``) are what ``pi
 returns and ``pipeline.store`` writes: here, so that the store needs neither spaCy nor the rules.
 ``Extraction.to_contract`` gives the ``newsstream extract --format jsonl`` shape that
 ../shared/tools read; keep it stable.
+
+``Article`` is the one record not here: it is defined in ``pipeline/article.py`` with its field table
+(``FIELD_META``), and not re-exported, because ``pipeline.article`` imports ``pipeline.errors``, which
+imports this module (``Refusal``).
 """
 
 from __future__ import annotations

@@ -105,6 +105,22 @@ def test_replay_sends_the_chosen_one_back_with_its_headers(letters: Settings) ->
     assert len(json.loads(run(letters, "list", "--format", "json").output)) == 3
 
 
+def test_replay_summary_as_json_or_csv_with_each_dead_letter_on_stderr(letters: Settings) -> None:
+    res = run(letters, "replay", "--id", "1:0", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == {"chosen": 1, "replayed": 1, "failed": 0, "dry_run": False}
+    [line] = [json.loads(x) for x in res.stderr.splitlines() if '"replay_sent"' in x]
+    assert line["id"] == "1:0" and line["key"] == "k-html" and line["message"].startswith("replayed 1:0 ")
+    assert len(read_topic(letters, letters.topic, expect=1, timeout=30)) == 1
+    res = run(letters, "replay", "--reason", "bad_json", "--dry-run", "--format", "csv")
+    assert res.exit_code == 0, res.output
+    assert list(csv.DictReader(io.StringIO(res.stdout))) == [
+        {"chosen": "2", "replayed": "0", "failed": "0", "dry_run": "True"}]
+    assert "would replay 0:0" in res.stderr and "would replay 1:1" in res.stderr
+    res = run(letters, "replay", "--reason", "no_such_reason", "--format", "json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["chosen"] == 0
+
+
 def test_replay_by_reason_dry_run_sends_nothing(letters: Settings) -> None:
     res = run(letters, "replay", "--reason", "bad_json", "--dry-run")
     assert res.exit_code == 0, res.output

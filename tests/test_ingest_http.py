@@ -140,6 +140,18 @@ def test_bad_requests_are_refused_with_a_reason(kafka_settings: Settings, ingest
     assert out.strip().startswith("sent 0, duplicates 0, rejected 8")
 
 
+def test_the_closing_summary_comes_as_json_for_scripts(kafka_settings: Settings, tmp_path: Path) -> None:
+    server = Ingest(kafka_settings, tmp_path / "state", "--format", "json")
+    try:
+        status, answer = server.post([story(1), story(1, title="Again"), story(2, body=" ")])
+        assert status == 202 and answer["accepted"] == 1, answer
+    finally:
+        out, err = server.stop()
+    assert server.proc.returncode == 0, err
+    assert json.loads(out) == {"sent": 1, "duplicates": 1, "rejected": 1, "rejected_by_reason": {"empty_body": 1},
+                               "delivery_failures": 0}  # stdout holds the summary alone
+
+
 def test_get_articles_is_405_with_allow_post_and_an_empty_post_is_400_empty_request(ingest: Ingest) -> None:
     req = urllib.request.Request(ingest.url + "/articles")
     with pytest.raises(urllib.error.HTTPError) as caught:

@@ -113,7 +113,7 @@ class Resolver:
 
     # ------------------------------------------------------------------ the pass
     def _walk(self) -> None:
-        doc, ents = self.doc, self.entities
+        doc = self.doc
         recent = _Recent()
         self._recent = recent
         last_seen: dict[int, int] = {}  # person entity -> last token index mentioned
@@ -123,47 +123,64 @@ class Resolver:
         for i in range(len(doc)):  # only names, nouns and pronouns need a Token object
             if pos[i] not in wanted and self.tok2m[i] < 0:
                 continue
-            tok = doc[i]
-            mi = self.tok2m[tok.i]
-            if mi >= 0:
-                e = self.mentions[mi].entity
-                if e >= 0 and ents[e].label == "PERSON":
-                    last_seen[e] = tok.i
-            low = tok.lower_
-            found = -1
-            if mi >= 0:
-                e = self.mentions[mi].entity
-                if tok.i == self.mentions[mi].te - 1 and ents[e].label != "PERSON":
-                    for w in (tok.lower_, tok.lemma_.lower()):  # "Northwind Company" -> "the company"
-                        if w in self.lex.group_nouns:
-                            groups[w] = e
-            elif tok.pos_ == "PRON" and (low in PERSONAL or low in ORG_PRONOUNS):
-                found = self._pronoun(tok, recent, last_seen)
-            elif tok.pos_ in {"NOUN", "PROPN"}:
-                found = self._appos(tok)
-                if found >= 0 and ents[found].label == "PERSON":
-                    s, end = base_np(tok)
-                    for c in tok.rights:  # "the head of the mercenary group"
-                        obj = next((o for o in c.children if o.dep_ == "pobj"), None) if c.lower_ == "of" else None
-                        if obj is not None and c.dep_ == "prep":
-                            end = base_np(obj)[1]
-                    role = self.text[s:end]
-                    self.roles[found] |= _role_words(role)
-                    if tok.lemma_.lower() in self.lex.role_nouns:  # the apposition is one of the person's roles
-                        self.found_roles.setdefault(found, []).append(role)
-                lemma = tok.lemma_.lower()
-                if found < 0 and lemma in self.lex.role_nouns and tok.tag_ not in ("NNS", "NNPS"):
-                    found = self._role(tok, lemma, last_seen)
-                if found < 0 and (lemma in self.lex.group_nouns or low in self.lex.group_nouns):
-                    found = self._group(tok, lemma, groups)
-            if found >= 0:
-                self.nominal[tok.i] = found
-                if ents[found].label == "PERSON":
-                    last_seen[found] = tok.i
-            if mi >= 0 and ents[self.mentions[mi].entity].label == "ORG":
-                recent.org_seen(self.mentions[mi].entity)
-            if tok.dep_ in SUBJECTS or (tok.dep_ == "pobj" and tok.head.dep_ == "agent"):
-                recent.subject(self.entity_of(tok), ents)
+            self._visit(doc[i], recent, last_seen, groups)
+
+    def _visit(self, tok: Token, recent: _Recent, last_seen: dict[int, int], groups: dict[str, int]) -> None:
+        """One name, noun or pronoun of the walk: whom it refers to, and what the rest of the walk learns."""
+        ents = self.entities
+        mi = self.tok2m[tok.i]
+        low = tok.lower_
+        found = -1
+        if mi >= 0:
+            self._named(tok, self.mentions[mi], last_seen, groups)
+        elif tok.pos_ == "PRON" and (low in PERSONAL or low in ORG_PRONOUNS):
+            found = self._pronoun(tok, recent, last_seen)
+        elif tok.pos_ in {"NOUN", "PROPN"}:
+            found = self._noun(tok, last_seen, groups)
+        if found >= 0:
+            self.nominal[tok.i] = found
+            if ents[found].label == "PERSON":
+                last_seen[found] = tok.i
+        if mi >= 0 and ents[self.mentions[mi].entity].label == "ORG":
+            recent.org_seen(self.mentions[mi].entity)
+        if tok.dep_ in SUBJECTS or (tok.dep_ == "pobj" and tok.head.dep_ == "agent"):
+            recent.subject(self.entity_of(tok), ents)
+
+    def _named(self, tok: Token, m: RawMention, last_seen: dict[int, int], groups: dict[str, int]) -> None:
+        """A token of a named mention: a person's latest mention; the last word of another name, when it is
+        a group noun, names that entity's group ("Northwind Company" -> "the company")."""
+        e = m.entity
+        if e >= 0 and self.entities[e].label == "PERSON":
+            last_seen[e] = tok.i
+        if tok.i == m.te - 1 and self.entities[e].label != "PERSON":
+            for w in (tok.lower_, tok.lemma_.lower()):
+                if w in self.lex.group_nouns:
+                    groups[w] = e
+
+    def _noun(self, tok: Token, last_seen: dict[int, int], groups: dict[str, int]) -> int:
+        """A noun: its named apposition, else the person a role phrase describes, else the group it names."""
+        found = self._appos(tok)
+        if found >= 0 and self.entities[found].label == "PERSON":
+            self._appos_role(tok, found)
+        lemma = tok.lemma_.lower()
+        if found < 0 and lemma in self.lex.role_nouns and tok.tag_ not in ("NNS", "NNPS"):
+            found = self._role(tok, lemma, last_seen)
+        if found < 0 and (lemma in self.lex.group_nouns or tok.lower_ in self.lex.group_nouns):
+            found = self._group(tok, lemma, groups)
+        return found
+
+    def _appos_role(self, tok: Token, person: int) -> None:
+        """The phrase a person's name stands in apposition to ("the head of the mercenary group") gives
+        the person its role words, and is one of the person's roles when its head is a role noun."""
+        s, end = base_np(tok)
+        for c in tok.rights:  # "the head of the mercenary group"
+            obj = next((o for o in c.children if o.dep_ == "pobj"), None) if c.lower_ == "of" else None
+            if obj is not None and c.dep_ == "prep":
+                end = base_np(obj)[1]
+        role = self.text[s:end]
+        self.roles[person] |= _role_words(role)
+        if tok.lemma_.lower() in self.lex.role_nouns:  # the apposition is one of the person's roles
+            self.found_roles.setdefault(person, []).append(role)
 
     def _pronoun(self, tok: Token, recent: _Recent, last_seen: dict[int, int]) -> int:
         """he/she -> the latest person subject (for an object pronoun, not its own clause's subject:

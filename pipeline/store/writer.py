@@ -180,6 +180,9 @@ def _write(conn: Connection, items: list[_Item], stats: WriteStats, version: str
     stats.events += len(event_rows)
 
 
+_Target = int | tuple[str, str]  # a stored entity's id, or the (name, label) of an entity new in the batch
+
+
 def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -> set[str]:
     """Set ``item.entity_ids`` (one per extraction entity); insert new entities, aliases and forms.
 
@@ -191,29 +194,59 @@ def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -
              for it in items for e in it.extraction.entities}
     batch_keys = {k for k, _shown in ident.values()}
     merge_same_keys(conn, batch_keys, items[0].article.id if items else None)
+    by_key = _ids_by_key(conn, batch_keys)
+    known = _known_aliases(conn, items)
+    stored = set(known)
+    targets, new, forms = _targets(items, ident, by_key, known)  # adds the batch's aliases to ``known``
+    ids = _insert_entities(conn, new, stats)
+
+    def entity_id(target: _Target) -> int:
+        return ids[target] if isinstance(target, tuple) else target
+
+    _insert_aliases(conn, sorted((lab, a, entity_id(t)) for (a, lab), t in known.items() if (a, lab) not in stored))
+    _insert_forms(conn, sorted({(k, entity_id(t)) for k, t in forms if k}))
+    for it in items:
+        it.entity_ids = [entity_id(t) for t in targets[it.index]]
+    return batch_keys
+
+
+def _ids_by_key(conn: Connection, keys: set[str]) -> dict[str, int]:
+    """The stored entity of each identity key (the oldest, when several share one)."""
     by_key: dict[str, int] = {}
-    for chunk in chunks(sorted(batch_keys)):
+    for chunk in chunks(sorted(keys)):
         for eid, key in conn.execute(sa.select(entities.c.id, entities.c.key).where(entities.c.key.in_(chunk))
                                      .order_by(entities.c.id.desc())):
             by_key[key] = eid
+    return by_key
+
+
+def _known_aliases(conn: Connection, items: list[_Item]) -> dict[tuple[str, str], _Target]:
+    """(alias, label) -> entity id of the stored aliases among the batch's names and mention texts."""
     keys = {alias_key(x) for it in items for e in it.extraction.entities
             for x in [e.name, *(m.text for m in e.mentions)]} - {""}
-    known: dict[tuple[str, str], int | tuple[str, str]] = {}  # (alias, label) -> id, or new (name, label)
+    known: dict[tuple[str, str], _Target] = {}
     for chunk in chunks(sorted(keys)):
         ea = entity_aliases.c
         rows = conn.execute(sa.select(ea.alias, ea.label, ea.entity_id).where(ea.alias.in_(chunk)))
         known.update(((a, lab), eid) for a, lab, eid in rows)
-    stored = set(known)
-    targets: dict[int, list[int | tuple[str, str]]] = {}
+    return known
+
+
+def _targets(items: list[_Item], ident: dict[tuple[str, str], tuple[str, str]], by_key: dict[str, int],
+             known: dict[tuple[str, str], _Target]
+             ) -> tuple[dict[int, list[_Target]], dict[tuple[str, str], str], set[tuple[str, _Target]]]:
+    """The target of each extraction entity, by item index; the new entities, (name, label) -> key; the
+    forms (key, target). Every name and mention text becomes a known alias of its target (first one wins)."""
+    targets: dict[int, list[_Target]] = {}
     new: dict[tuple[str, str], str] = {}  # (name, label) -> key
     pending: dict[str, tuple[str, str]] = {}  # key -> the new entity of the batch
-    forms: set[tuple[str, int | tuple[str, str]]] = set()
+    forms: set[tuple[str, _Target]] = set()
     for it in sorted(items, key=lambda x: x.index):  # batch order: same result as one batch per item
         targets[it.index] = []
         for ent in it.extraction.entities:
             label = ent.label.strip()
             key, shown = ident[(ent.name, ent.label)]
-            target: int | tuple[str, str] = by_key.get(key) or pending.get(key) or known.get(
+            target: _Target = by_key.get(key) or pending.get(key) or known.get(
                 (alias_key(shown), label), (shown, label))
             if isinstance(target, tuple):
                 new.setdefault(target, key)
@@ -223,22 +256,21 @@ def _resolve_entities(conn: Connection, items: list[_Item], stats: WriteStats) -
                     known.setdefault((alias_key(text), label), target)
                     forms.add((identity_key(text, "") or alias_key(text), target))
             targets[it.index].append(target)
-    ids = _insert_entities(conn, new, stats)
+    return targets, new, forms
 
-    def entity_id(target: int | tuple[str, str]) -> int:
-        return ids[target] if isinstance(target, tuple) else target
 
-    aliases = sorted((lab, a, entity_id(t)) for (a, lab), t in known.items() if (a, lab) not in stored)
-    if aliases:  # sorted: every writer takes the unique-index locks in the same order
+def _insert_aliases(conn: Connection, aliases: list[tuple[str, str, int]]) -> None:
+    """The new (label, alias, entity id) rows, sorted: every writer takes the unique-index locks in one order."""
+    if aliases:
         stmt = _insert(conn, entity_aliases).on_conflict_do_nothing(index_elements=["alias", "label"])
         conn.execute(stmt, [{"alias": a, "label": lab, "entity_id": eid} for lab, a, eid in aliases])
-    form_rows = sorted({(k, entity_id(t)) for k, t in forms if k})
+
+
+def _insert_forms(conn: Connection, form_rows: list[tuple[str, int]]) -> None:
+    """The (key, entity id) forms, sorted as the aliases."""
     if form_rows:
         stmt = _insert(conn, entity_forms).on_conflict_do_nothing(index_elements=["key", "entity_id"])
         conn.execute(stmt, [{"key": k, "entity_id": eid} for k, eid in form_rows])
-    for it in items:
-        it.entity_ids = [entity_id(t) for t in targets[it.index]]
-    return batch_keys
 
 
 def _insert_entities(conn: Connection, new: dict[tuple[str, str], str], stats: WriteStats
