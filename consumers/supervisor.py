@@ -216,8 +216,13 @@ def supervise(n: int, flags: dict[str, Any], opts: WorkerOptions, *, max_restart
                   s.metrics_host)
     policy = RestartPolicy(max_crashes=max_restarts, window=restart_window_minutes * 60,
                            max_delay=max_restart_delay)
-    code = Supervisor(n, flags, opts, policy, metrics).run()
-    return max(code, _lag_left(s)) if opts.until_idle is not None else code
+    return exit_code(Supervisor(n, flags, opts, policy, metrics).run(), opts, s)
+
+
+def exit_code(workers: int, opts: WorkerOptions, s: Any) -> int:
+    """The supervisor's exit code from its workers' (``workers``): after ``--until-idle``, also 1 when the
+    group left messages of the topic unread (asked of the broker once every worker has stopped)."""
+    return max(workers, _lag_left(s)) if opts.until_idle is not None else workers
 
 
 def _lag_left(s: Any) -> int:

@@ -1,14 +1,15 @@
 """Reproduce docs/dashboard.png: a demo-like run watched by Prometheus, then a headless Chromium
 screenshot of the console dashboard.
 
-    .venv/bin/python monitoring/screenshot.py [--seconds 150] [--out docs/dashboard.png]
+    .venv/bin/python monitoring/screenshot.py [--seconds 150] [--range SECONDS] [--out docs/dashboard.png]
 
 It starts everything it needs on free ports and stops it again: a throwaway Kafka broker (the
 code of `newsstream broker start`), Prometheus (monitoring/prometheus.sh with the project's rules
 and console), two consumer workers of one group (`newsstream consume --workers 2`) writing to a
 temporary SQLite file, and one producer (`newsstream produce`) fed in waves through named pipes: the
 sample articles, variants of them, a few bad records (rejected) and a few undecodable messages
-(dead-lettered). Needs Debian's `prometheus` and `chromium` (apt-get install prometheus chromium).
+(dead-lettered). The page opens on the dashboard's own default range (15 minutes) unless
+``--range`` asks for another. Needs Debian's `prometheus` and `chromium` (apt-get install prometheus chromium).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def variants(start: int, n: int) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=150, help="how long articles flow before the screenshot")
+    ap.add_argument("--range", type=float, metavar="SECONDS",
+                    help="the graphs' range (default: none in the URL, so the dashboard's own 15 minutes)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "dashboard.png"))
     args = ap.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -130,14 +133,15 @@ def main() -> int:
             print(f"wave {i + 1}/{waves}: {len(lines)} records", flush=True)
             time.sleep(max(0.0, started + (i + 1) * args.seconds / waves - time.monotonic()))
         time.sleep(5)
-        elapsed = int(time.monotonic() - started) + 20
-        hash_ = urllib.parse.quote(json.dumps({"duration": elapsed, "endTime": 0}, separators=(",", ":")))
-        url = f"{base}/consoles/newsstream.html#pctc{hash_}"
+        url = f"{base}/consoles/newsstream.html"
+        if args.range:  # the console's range control reads #pctc{"duration": ...}
+            hash_ = urllib.parse.quote(json.dumps({"duration": int(args.range), "endTime": 0}, separators=(",", ":")))
+            url += f"#pctc{hash_}"
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync", "--no-first-run",
-                        f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}", "--window-size=1400,1800",
+                        f"--user-data-dir={tmp / 'chromium'}", "--window-size=1400,2700",
                         "--virtual-time-budget=10000", f"--screenshot={out}", url],
                        check=True, timeout=120, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stored = json.loads(urllib.request.urlopen(

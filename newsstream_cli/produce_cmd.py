@@ -85,10 +85,11 @@ def _warn(message: str) -> None:
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on a terminal)")
 @click.option("--metrics-port", type=int, help="port of /metrics, 0 = any free port, -1 = off "
               f"[env NEWSSTREAM_PRODUCER_METRICS_PORT, default {default_of('producer_metrics_port')}]")
-@click.option("--scrape-wait", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
+@click.option("--scrape-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="at the end, wait up to this long for a first scrape when Prometheus has not read /metrics "
-                   "yet, so a short bulk load shows on the dashboard (a scraped producer always waits for one last "
-                   "scrape, at most a few seconds)")
+                   "yet, so a short bulk load shows on the dashboard; 0 = exit at once (a scraped producer always "
+                   "waits for one last scrape, at most a few seconds) [env NEWSSTREAM_PRODUCER_SCRAPE_WAIT, default "
+                   f"{default_of('producer_scrape_wait'):g}]")
 @log_options
 @summary_option
 @handle_errors
@@ -96,7 +97,7 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
             interval: float | None, follow: bool, fields: tuple[str, ...], rejects: Any,
             languages: tuple[str, ...], max_body_bytes: int | None, state_dir: str | None, resend: bool,
             partitions: int | None, compression: str | None, progress: bool | None,
-            metrics_port: int | None, scrape_wait: float, summary_format: str) -> None:
+            metrics_port: int | None, scrape_wait: float | None, summary_format: str) -> None:
     """Send articles to Kafka: plain-text files in the seed's format, JSON lines/arrays, directories,
     RSS/Atom feeds (--feed URL), or - for stdin.
 
@@ -109,30 +110,17 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
     field_map = check_field_map(parse_field_map(fields))
     s = settings(bootstrap_servers=bootstrap_servers, topic=topic, partitions=partitions,
                  compression=compression, producer_metrics_port=metrics_port, max_body_bytes=max_body_bytes,
-                 state_dir=state_dir)
+                 state_dir=state_dir, producer_scrape_wait=scrape_wait)
     metrics = Metrics()
     serve_metrics(metrics, s, s.producer_metrics_port)
     producer, fresh = _producer(s, metrics, resend)
     intake = Intake(producer, echo=say, rejects=rejects)
     signal.signal(signal.SIGTERM, _interrupt)
-    looping = follow or interval is not None  # until SIGTERM/SIGINT
-    show = (sys.stderr.isatty() if progress is None else progress) and bool(paths) and not follow
-
-    def read(some: list[str]) -> Iterator[tuple[str, Article | Refusal]]:
-        for path in some:
-            items = read_articles([path], field_map=field_map, max_body_bytes=s.max_body_bytes,
-                                  stdin=sys.stdin.buffer, on_warning=_warn, languages=languages)
-            for item in guarded(items, path):
-                yield ("stdin" if path == "-" else "file"), item
-
+    read = _reader(field_map, s.max_body_bytes, languages)
     interrupted = False
     try:
         if paths and not follow:
-            with ProgressBar(show, estimate_records(paths) if show else None,
-                             force_terminal=bool(progress)) as bar:
-                for source, item in read(list(paths)):
-                    intake.handle(item, source=source)
-                    bar.advance()
+            _read_once(paths, read, intake, progress)
         watch.run(_watch(s, paths, feeds, interval, follow, fresh, languages, intake), read, intake, producer, say)
     except KeyboardInterrupt:
         interrupted = True
@@ -142,7 +130,28 @@ def produce(paths: tuple[str, ...], bootstrap_servers: str | None, topic: str | 
         raise
     finally:
         stats = producer.close()
-    _finish(s, metrics, stats, summary_format, scrape_wait, looping, interrupted)
+    looping = follow or interval is not None  # until SIGTERM/SIGINT
+    _finish(s, metrics, stats, summary_format, looping, interrupted)
+
+
+def _reader(field_map: dict[str, str], max_body_bytes: int, languages: tuple[str, ...]) -> watch.Read:
+    """What reads paths (- for stdin): each article, or the refusal of a bad input, with its source."""
+    def read(some: list[str]) -> Iterator[tuple[str, Article | Refusal]]:
+        for path in some:
+            items = read_articles([path], field_map=field_map, max_body_bytes=max_body_bytes,
+                                  stdin=sys.stdin.buffer, on_warning=_warn, languages=languages)
+            for item in guarded(items, path):
+                yield ("stdin" if path == "-" else "file"), item
+    return read
+
+
+def _read_once(paths: tuple[str, ...], read: watch.Read, intake: Intake, progress: bool | None) -> None:
+    """The paths given, read once and sent, with a progress bar (default: when stderr is a terminal)."""
+    show = sys.stderr.isatty() if progress is None else progress
+    with ProgressBar(show, estimate_records(paths) if show else None, force_terminal=bool(progress)) as bar:
+        for source, item in read(list(paths)):
+            intake.handle(item, source=source)
+            bar.advance()
 
 
 def _check_usage(paths: tuple[str, ...], feeds: tuple[str, ...], follow: bool, interval: float | None) -> None:
@@ -178,12 +187,11 @@ def _watch(s: Any, paths: tuple[str, ...], feeds: tuple[str, ...], interval: flo
     return watch.Watch(follower, poller, feeds, feed_every, follow or interval is not None)
 
 
-def _finish(s: Any, metrics: Metrics, stats: Any, summary_format: str, scrape_wait: float, looping: bool,
-            interrupted: bool) -> None:
+def _finish(s: Any, metrics: Metrics, stats: Any, summary_format: str, looping: bool, interrupted: bool) -> None:
     """The summary, the last scrape, and the exit code: 1 when nothing was sent for want of input."""
     emit_summary(stats.as_dict(), summary_format, stats.summary())
     if s.producer_metrics_port >= 0:  # the final counts reach Prometheus, and the stop reads as deliberate
-        metrics.stopping(unscraped_timeout=scrape_wait)
+        metrics.stopping(unscraped_timeout=s.producer_scrape_wait)
     missing = stats.rejected[reasons.NOT_FOUND] + stats.rejected[reasons.UNREADABLE]
     if missing and not looping and not stats.sent and not stats.duplicates:  # a typo in a path is no success
         fail(f"newsstream: error: nothing was sent: {missing} input(s) not found or unreadable", missing=missing)

@@ -159,6 +159,9 @@ class ObservabilitySettings(BaseSettings):
                               "it + i, the `--workers` supervisor it - 1 (0 = a free one, -1 = off)")
     producer_metrics_port: int = Field(9106, ge=-1, le=65535, description="port of `produce`'s /metrics "
                                        "(0 = a free one, -1 = off); serve-ingest serves /metrics on its own port")
+    producer_scrape_wait: float = Field(5.0, ge=0, description="seconds a `produce` that Prometheus never "
+                                        "scraped waits at its end for a first scrape, so a short bulk load reaches "
+                                        "the dashboard (0 = exit at once)")
     metrics_host: str = Field("127.0.0.1", description="address /metrics binds to")
     log_format: Literal["auto", "json", "console"] = Field("auto", description="log format")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(

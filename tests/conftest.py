@@ -21,6 +21,8 @@ def _clean_newsstream_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.upper().startswith("NEWSSTREAM_"):
             monkeypatch.delenv(key, raising=False)
+    # the one exception: a `produce` nobody scrapes exits at once (5 s each otherwise); the wait has its own test
+    monkeypatch.setenv("NEWSSTREAM_PRODUCER_SCRAPE_WAIT", "0")
 
 
 def shared_path(*parts: str) -> Path:

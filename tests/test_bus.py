@@ -23,11 +23,13 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
                           timeout=180, cwd=ROOT, env={**os.environ, **(env or {})})
 
 
-@pytest.mark.parametrize("command", [["topics", "list"], ["consume", "--until-idle", "1", "--metrics-port", "-1"]])
+@pytest.mark.parametrize("command", [["topics", "list"], ["consume", "--until-idle", "1", "--metrics-port", "-1"],
+                                     ["produce", "--metrics-port", "-1", str(ROOT / "samples" / "articles.jsonl")]])
 def test_an_unreachable_broker_is_one_line_with_a_hint_within_seconds(command: list[str], tmp_path: Path) -> None:
     started = time.monotonic()
     res = cli(*command, "--bootstrap-servers", f"127.0.0.1:{free_port()}",
-              *(["--database-url", f"sqlite:///{tmp_path / 'x.db'}"] if command[0] == "consume" else []))
+              *(["--database-url", f"sqlite:///{tmp_path / 'x.db'}"] if command[0] == "consume" else []),
+              env={"NEWSSTREAM_STATE_DIR": str(tmp_path / "state")})  # produce's seen-set: not the checkout's
     took = time.monotonic() - started
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()

@@ -54,3 +54,25 @@ def test_the_top_level_help_is_quick_and_loads_no_command() -> None:
     heavy, _seconds = res.stdout.rsplit(" ", 1)
     assert heavy == "[]", f"`newsstream --help` imported {heavy}"
     assert time.perf_counter() - started < 5
+
+
+def test_make_help_prints_one_target_a_line_with_its_description() -> None:
+    """`make help`: every documented target (``target: ... ## what``) on a line of its own, its
+    description in one column after at least two spaces (issue 18.12: two lines ran together)."""
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed (apt-get install make)")
+    root = Path(__file__).resolve().parent.parent
+    documented = re.findall(r"^([a-z-]+):.*?## (.+)$", (root / "Makefile").read_text(), re.M)
+    res = subprocess.run(["make", "--no-print-directory", "-C", str(root), "help"], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    rows = [re.fullmatch(r"  make (\S+)( {2,})(\S.*)", line) for line in lines]
+    assert all(rows), [line for line, m in zip(lines, rows, strict=True) if not m]
+    assert [(m[1], m[3]) for m in rows if m] == documented
+    assert len({m.start(3) for m in rows if m}) == 1, res.stdout  # one column of descriptions

@@ -128,3 +128,20 @@ def test_defaults_shared_with_other_modules_are_written_once() -> None:
     assert default_of("seen_max") == DEFAULT_SEEN_MAX
     assert default_of("spacy_model") == DEFAULT_SPACY_MODEL
     assert SeenStore.__init__.__kwdefaults__["max_ids"] == DEFAULT_SEEN_MAX
+
+
+def test_each_role_has_its_own_default_metrics_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A producer, the `--workers` supervisor and every worker on one host need no flags (issue 18.4a)."""
+    from consumers.runner import metrics_port_for
+    from consumers.supervisor import supervisor_metrics_port
+
+    for name in ("NEWSSTREAM_METRICS_PORT", "NEWSSTREAM_PRODUCER_METRICS_PORT", "NEWSSTREAM_INGEST_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    s = load_settings()
+    for workers in (1, 2, 4, 64):  # 64: the most `consume --workers` takes
+        ports = {"producer": s.producer_metrics_port, "serve-ingest": s.ingest_port,
+                 "supervisor": supervisor_metrics_port(s.metrics_port),
+                 **{f"worker {i}": metrics_port_for(s.metrics_port, i) for i in range(workers)}}
+        assert all(p > 0 for p in ports.values()), ports  # each serves by default
+        assert len(set(ports.values())) == len(ports), ports
+    assert (s.producer_metrics_port, supervisor_metrics_port(s.metrics_port), s.metrics_port) == (9106, 9107, 9108)

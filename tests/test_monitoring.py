@@ -260,6 +260,9 @@ def test_both_dashboards_open_on_the_last_15_minutes() -> None:
     assert "PromConsole.TimeControl._initialValues.duration = 900" in script
     assert "PromConsole.graphDefaults.duration = 900" in script
     assert script.index("graphDefaults.duration = 900") < script.index("new PromConsole.Graph(")
+    # prom_content_head creates the range control, which shows the duration it finds then (it showed
+    # "1h" above 15-minute graphs when this came later: docs/dashboard.png)
+    assert script.index("_initialValues.duration = 900") < script.index('template "prom_content_head"')
 
 
 def test_batch_size_and_messages_per_second_are_not_on_one_axis() -> None:
@@ -271,6 +274,8 @@ def test_batch_size_and_messages_per_second_are_not_on_one_axis() -> None:
     for m in re.finditer(r"new PromConsole\.Graph\(\{(.*?)\}\);", CONSOLE.read_text(), re.S):
         assert not ("batch_size" in m.group(1) and "messages_consumed" in m.group(1)), m.group(1)
     assert "Batch size" in re.findall(r"<h4>([^<]+)</h4>", CONSOLE.read_text())
+    per_worker = [e for e in grafana_exprs() if e.startswith("sum by (instance)")]
+    assert len(per_worker) >= 2 and all("{job='newsstream-consumer'}" in e for e in per_worker), per_worker
 
 
 def test_consumers_up_counts_the_consumers_that_run_not_the_configured_ports(tmp_path: Path) -> None:

@@ -88,3 +88,33 @@ def test_a_record_with_a_lone_surrogate_is_written_as_json_escapes(kafka_setting
     assert "rejected 1" in res.stdout, res.stderr
     (record,) = map(json.loads, rejects.read_text("utf-8").splitlines())
     assert json.loads(record["input"])["title"] == "bad \ud800 text"
+
+
+def test_a_bulk_produce_nobody_scraped_waits_for_a_first_scrape_that_reads_its_final_count(
+        kafka_settings: Settings, tmp_path: Path) -> None:
+    """Issue 18.8: by default (NEWSSTREAM_PRODUCER_SCRAPE_WAIT unset: 5 s) a short bulk load is still
+    there for Prometheus to read when it ends before the first scrape."""
+    import os
+    import sys
+    import urllib.request
+
+    from tests.test_produce import ROOT
+
+    good = tmp_path / "good.jsonl"
+    good.write_text("".join(json.dumps({"title": f"t{i}", "body": f"{BODY} Item {i}."}) + "\n" for i in range(3)))
+    env = {k: v for k, v in os.environ.items() if k != "NEWSSTREAM_PRODUCER_SCRAPE_WAIT"}
+    env["NEWSSTREAM_STATE_DIR"] = str(tmp_path / "state")
+    proc = subprocess.Popen([sys.executable, "-m", "newsstream_cli", "produce", "--bootstrap-servers",
+                             kafka_settings.bootstrap_servers, "--topic", kafka_settings.topic, "--metrics-port", "0",
+                             str(good)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        url = next(json.loads(line)["url"] for line in proc.stderr if '"metrics_serving"' in line)
+        summary = proc.stdout.readline()  # printed before the wait
+        assert summary.startswith("sent 3,"), summary
+        assert proc.poll() is None, "exited without waiting for a scrape"
+        page = urllib.request.urlopen(url, timeout=10).read().decode()
+        assert 'newsstream_articles_produced_total{source="file"} 3.0' in page and "newsstream_stopping 1.0" in page
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()

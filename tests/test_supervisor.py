@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from consumers.supervisor import RestartPolicy, supervisor_metrics_port
+from consumers.runner import WorkerOptions
+from consumers.supervisor import RestartPolicy, exit_code, supervisor_metrics_port
 from pipeline.bus.broker import free_port
+from pipeline.bus.clients import BusConsumer, send_all
 from pipeline.config import Settings
-from tests.pipeline_helpers import produce_articles, start_consumer, synthetic_articles
+from pipeline.store.db import upgrade
+from tests.pipeline_helpers import count, produce_articles, start_consumer, synthetic_articles
 
 
 class Clock:
@@ -102,3 +105,54 @@ def test_a_worker_that_keeps_crashing_makes_the_supervisor_give_up(kafka_setting
     assert set(seen) == {"0", "1"}
     workers = [int(m) for m in re.findall(r'"pid": (\d+), "event": "worker started"', log)]
     assert len(workers) >= 4 and not [p for p in workers if alive(p)]  # the other worker was stopped too
+
+
+# -- issue 18.1: the exit code says whether anything was left unread ---------------------------------
+@pytest.mark.kafka
+def test_after_until_idle_the_exit_code_says_whether_the_group_left_messages_unread(
+        kafka_settings: Settings, capfd: pytest.CaptureFixture[str]) -> None:
+    s, idle = kafka_settings, WorkerOptions(until_idle=1)
+    send_all(s, s.topic, [(b"k", b"m%d" % i) for i in range(5)], partition=0)
+    assert exit_code(0, idle, s) == 1  # every worker exited 0, the group committed nothing
+    out, err = capfd.readouterr()
+    assert "lag left 5" in out and f"the group {s.group} left 5 messages of {s.topic} unread" in err
+    assert exit_code(0, WorkerOptions(), s) == 0  # without --until-idle it claims nothing
+
+    consumer = BusConsumer(s, group=s.group, instance_id="exit-code")
+    consumer.subscribe([s.topic])
+    try:
+        got: list = []
+        deadline = time.monotonic() + 30
+        while len(got) < 5 and time.monotonic() < deadline:
+            got += consumer.poll(10, timeout=0.5)
+        consumer.commit({(s.topic, 0): 4})
+        assert exit_code(0, idle, s) == 1  # one left
+        consumer.commit({(s.topic, 0): 5})
+    finally:
+        consumer.close()
+    capfd.readouterr()
+    assert exit_code(0, idle, s) == 0
+    assert "lag left 0" in capfd.readouterr().out
+    assert exit_code(1, idle, s) == 1  # a worker that failed still fails the run
+
+
+@pytest.mark.kafka
+def test_workers_until_idle_that_leave_messages_unread_exit_non_zero(kafka_settings: Settings,
+                                                                   tmp_path: Path) -> None:
+    """`--max-articles 3` stops each of the two workers early, with exit code 0: the supervisor
+    still exits 1 and says how many messages the group left."""
+    arts = synthetic_articles(40, seed=47)
+    produce_articles(kafka_settings.bootstrap_servers, kafka_settings.topic, arts)
+    url = f"sqlite:///{tmp_path / 'unread.db'}"
+    upgrade(url)
+    sup = start_consumer(kafka_settings, url, "--no-migrate", "--workers", "2", "--batch-size", "1",
+                         "--max-articles", "3", "--until-idle", "2")
+    code = sup.wait(timeout=300)
+    log = sup.log
+    stored = count(url)
+    assert code == 1, log[-3000:]
+    assert 0 < stored <= 6, stored
+    [line] = [json.loads(x)["message"] for x in log.splitlines()
+              if '"event": "command_failed"' in x and "unread" in x]
+    assert line == (f"newsstream: error: the group {kafka_settings.group} left {len(arts) - stored} messages "
+                    f"of {kafka_settings.topic} unread")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Doc
 
+from pipeline.names import is_honorific
+
 DEFAULT_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
 
 # words that name an office or honorific in front of a name: split off as a role, never part of the name
@@ -29,10 +31,6 @@ TITLE_WORDS = frozenset({
     "defence", "defense", "interior", "finance", "opposition", "former", "late", "acting", "party",
     "state", "premier", "dictator", "ruler", "founder", "boss", "presidential", "candidate", "officer",
     "inspector", "detective", "agent", "professor", "prof", "prof.", "minister-president",
-})
-HONORIFICS = frozenset({
-    "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "dr", "dr.", "sir", "dame", "lord", "lady",
-    "mister", "madame", "monsieur", "herr",
 })
 # a capitalised one of these right before a name makes it a PERSON
 PERSON_CUES = frozenset({
@@ -154,7 +152,7 @@ def _strip(doc: Doc, a: int, b: int) -> tuple[int, int]:
 
 
 def _is_title(tok_lower: str) -> bool:
-    return tok_lower in TITLE_WORDS or tok_lower in HONORIFICS
+    return tok_lower in TITLE_WORDS or is_honorific(tok_lower)
 
 
 def _role_before(doc: Doc, a: int, office: bool = False) -> tuple[int, bool]:
@@ -167,7 +165,7 @@ def _role_before(doc: Doc, a: int, office: bool = False) -> tuple[int, bool]:
                                    or t.is_lower):
             office = office or low not in {"former", "late", "acting", "associate", "state"}
             i -= 1
-        elif low in HONORIFICS or (office and (t.ent_type_ in {"NORP", "GPE", "ORG"}
+        elif is_honorific(low) or (office and (t.ent_type_ in {"NORP", "GPE", "ORG"}
                                                 or (t.pos_ in {"ADJ", "PROPN"} and t.is_title))):
             i -= 1
         else:
@@ -187,7 +185,7 @@ def _person_title_split(doc: Doc, a: int, b: int) -> tuple[int, str | None]:
     start = left if left < a else a
     has_office = office or any(doc[k].lower_ in TITLE_WORDS for k in range(a, i))
     if start < i and has_office:
-        words = [doc[k] for k in range(start, i) if doc[k].lower_ not in HONORIFICS]
+        words = [doc[k] for k in range(start, i) if not is_honorific(doc[k].lower_)]
         role = " ".join(w.text for w in words).strip() or None
         return i, role
     return i, None

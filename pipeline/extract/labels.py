@@ -26,8 +26,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from pipeline.extract.entities import HONORIFICS, EntityState, name_key
+from pipeline.extract.entities import EntityState, name_key
 from pipeline.geo import Gazetteer, default_gazetteer
+from pipeline.names import HONORIFIC_PATTERN, is_honorific, strip_honorific
 
 LABELS = frozenset({"PERSON", "ORG", "GPE"})
 PRIOR = 1.5  # the model's label
@@ -47,11 +48,10 @@ _ORG_NOUNS = (r"firm|firms|company|companies|giant|group|monopoly|maker|makers|p
               r"bank|retailer|chain|brand|brands|rival|owner|operator|conglomerate|insurer|unit|subsidiary|"
               r"manufacturer|supermarket|utility|distributor|broadcaster|publisher|label|agency|exchange|"
               r"club|side|outfit|business|lender|supplier|developer|network|station|newspaper|team")
-_HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lady|Lord|Mister|Madame|Monsieur|Herr)\.?"
 _OWN = r"(?:['’]s?|s['’])?"
 # (label, weight, regex on the text before a mention, anchored at its end)
 BEFORE: tuple[tuple[str, float, re.Pattern[str]], ...] = (
-    ("PERSON", 3.0, re.compile(r"(?<![\w.])" + _HONORIFIC + r"\s+$")),
+    ("PERSON", 3.0, re.compile(r"(?<![\w.])" + HONORIFIC_PATTERN + r"\s+$")),
     ("ORG", 2.0, re.compile(r"\b(?:shares|stake|stakes|holding|holdings|investment|invest|invested)\s+(?:in|of)\s+$",
                             re.I)),
     ("ORG", 2.0, re.compile(r"\b(?:takeover|acquisition|purchase|buyout|merger|bid|offer)\s+(?:of|with|for)\s+$",
@@ -113,13 +113,6 @@ def _place_weight(name: str, gazetteer: Gazetteer) -> float:
     return best
 
 
-def _strip_honorific(name: str) -> str:
-    words = name.split()
-    while len(words) > 1 and words[0].lower() in HONORIFICS:
-        words = words[1:]
-    return " ".join(words)
-
-
 def _context(entity: EntityState, text: str) -> dict[str, float]:
     """Weights of the context cues around the entity's mentions, per label, each label capped."""
     found: dict[str, float] = {}
@@ -154,7 +147,7 @@ def scores(entity: EntityState, text: str, gazetteer: Gazetteer,
     corporate = bool(words) and (words[-1].lower() in _SUFFIX or "&" in name)
     if corporate:
         s["ORG"] += 3.0
-    if words and words[0].lower() in HONORIFICS:
+    if words and is_honorific(words[0]):
         s["PERSON"] += 3.0
     elif len(words) >= 2 and not corporate and place == 0:
         s["PERSON"] += first_name_weight(words[0], names)
@@ -184,7 +177,7 @@ def relabel(entities: Sequence[EntityState], text: str, *, gazetteer: Gazetteer 
             out.append(replace(e, mentions=list(e.mentions), roles=list(e.roles)))
             continue
         label = decide(e, scores(e, text, gaz, names))
-        name = _strip_honorific(e.name) if label == "PERSON" else e.name
+        name = strip_honorific(e.name) if label == "PERSON" else e.name
         out.append(replace(e, name=name, label=label, key=name_key(name) if name != e.name else e.key,
                            roles=list(e.roles),
                            mentions=[replace(m, label=label) if m.label != label else m for m in e.mentions]))

@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from pipeline import names
 from pipeline.store.chunks import chunks
 from pipeline.store.models import (
     article_entities,
@@ -43,18 +44,13 @@ from pipeline.store.models import (
 )
 from pipeline.store.normalize import alias_key, clean_name
 
-HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "mister", "madame",
-                        "monsieur", "herr"})
 PLACE_LABELS = frozenset({"GPE", "LOC"})
 _DOTS = re.compile(r"(?<=\w)\.(?=\w|$)|(?<=\w)\.(?= )")
 
 
 def strip_honorific(name: str) -> str:
-    """ "Mr Ebbers" -> "Ebbers"; a name that is only an honorific stays."""
-    words = clean_name(name).split()
-    while len(words) > 1 and words[0].lower().rstrip(".") in HONORIFICS:
-        words = words[1:]
-    return " ".join(words)
+    """ "Mr Ebbers" -> "Ebbers" (the honorifics of ``pipeline.names``); a name that is only an honorific stays."""
+    return names.strip_honorific(clean_name(name))
 
 
 def _country(name: str) -> tuple[str, str] | None:
@@ -111,6 +107,7 @@ def update_labels(conn: Connection, ids: Iterable[int], article_of: dict[int, st
     now = datetime.now(timezone.utc)
     order = sorted(set(ids))
     known: dict[int, _LabelState] | None = _label_states(conn, order)  # three queries for the batch
+    history: list[dict[str, Any]] = []  # written together, and before any merge moves its entities' rows
     for eid in order:
         state = known.get(eid) if known is not None else _label_states(conn, [eid]).get(eid)
         if state is None:
@@ -123,12 +120,21 @@ def update_labels(conn: Connection, ids: Iterable[int], article_of: dict[int, st
         if new != label:
             twin = conn.scalar(sa.select(entities.c.id).where(entities.c.name == name, entities.c.label == new))
             if twin is not None:  # the unique (name, label): the two are one entity
+                _write_history(conn, history)
                 eid = merge(conn, twin, eid, "same name and label", article_id)
                 known = None  # the merge moved votes and rows: the rest are read one by one
             conn.execute(entities.update().where(entities.c.id == eid).values(label=new))
-        conn.execute(entity_label_history.insert().values(
-            entity_id=eid, old_label=None if first else label, new_label=new, votes=_votes_text(votes),
-            article_id=article_id, changed_at=now))
+        history.append({"entity_id": eid, "old_label": None if first else label, "new_label": new,
+                        "votes": _votes_text(votes), "article_id": article_id, "changed_at": now})
+        if known is None:  # read one by one from here: each read must see the rows before it
+            _write_history(conn, history)
+    _write_history(conn, history)
+
+
+def _write_history(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(entity_label_history.insert(), rows)
+        rows.clear()
 
 
 # (votes as (label, articles, mentions), name, label, no history yet) of an entity
