@@ -231,6 +231,7 @@ class LocalBroker:
         st = self.status()
         if st.running:
             return st
+        require_tool("java", "openjdk-17-jre-headless")  # what is missing before what is busy
         self.check_ports()
         self.ensure_jars()
         config = self._write_config()
