@@ -68,6 +68,7 @@ for p in (str(HERE), str(ROOT)):
 import bench_infra as infra  # noqa: E402
 
 from devtools import pgserver  # noqa: E402
+from pipeline.logs import say  # noqa: E402  progress: readable on a terminal, JSON lines otherwise
 
 ALL_STAGES = ("bare", "extract", "producer", "e2e", "latency", "restart")
 CODECS = ("lz4", "zstd", "gzip", "none")  # what NEWSSTREAM_COMPRESSION takes
@@ -750,11 +751,11 @@ def add_options(add: Callable[..., Any]) -> None:
 
 def main(argv: list[str] | None = None, opts: argparse.Namespace | None = None) -> int:
     opts = opts or build_parser().parse_args(argv)
-    result = run(opts, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    result = run(opts, log=lambda msg: say(msg, event="bench_progress"))
     print(render(result))
     if opts.json_path:
         Path(opts.json_path).write_text(json.dumps(result, indent=2, default=str) + "\n")
-        print(f"\nJSON written to {opts.json_path}", file=sys.stderr)
+        say(f"JSON written to {opts.json_path}", event="bench_json_written", path=str(opts.json_path))
     return 0
 
 
