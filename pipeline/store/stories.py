@@ -6,7 +6,8 @@ order: the candidates are the stored articles published within ``story_window_da
 that share an entity with it (an entity in more than ``max_df`` articles of the window is too
 common to look up by), the most promising ``max_candidates`` of them by shared rarity; the
 decision is :func:`pipeline.stories.decide`'s, logged with its score and the features that
-carried it.
+carried it. What the decisions read (entity counts, candidates, their features) is read for the
+whole batch before the first one, in a few queries: assignment changes none of it.
 
 Concurrency: the step takes a transaction-scoped lock first (PostgreSQL:
 ``pg_advisory_xact_lock``; SQLite: the writer's ``BEGIN IMMEDIATE`` already serializes), so two
@@ -32,8 +33,9 @@ from sqlalchemy import Connection
 
 from pipeline.logs import get_logger
 from pipeline.store.chunks import chunks
-from pipeline.store.models import article_entities, articles, entities, events, stories, story_merges
+from pipeline.store.models import article_entities, articles, entities, events, stories
 from pipeline.store.models import story_events as s_events
+from pipeline.store.story_merges import merge_story, record_merge, resolve_story
 from pipeline.store.story_refresh import refresh_stories
 from pipeline.stories import ArticleFeatures, Decision, EventFeatures, StoryConfig, decide
 from pipeline.stories.main_event import EventText, main_event
@@ -51,6 +53,7 @@ class _Log:
 
 
 log = _Log()
+__all__ = ["StoryStats", "assign_stories", "merge_story", "reassign_all", "record_merge", "resolve_story"]
 LOCK_KEY = 0x6E657773  # pg_advisory_xact_lock key of story assignment ("news")
 _config: StoryConfig | None = None
 
@@ -420,46 +423,6 @@ class _Context:
                 target = moved_from[sid]
                 if target is not None and target != sid:  # emptied by a reassignment: the old id resolves on
                     record_merge(self.conn, sid, target, None)
-
-
-def record_merge(conn: Connection, old: int, new: int, article_id: str | None) -> None:
-    """``old`` resolves to ``new`` from now on, and so does every id that resolved to ``old``."""
-    sm = story_merges.c
-    conn.execute(story_merges.update().where(sm.new_id == old).values(new_id=new))
-    conn.execute(story_merges.delete().where(sm.old_id == new))  # a story id coming back is itself again
-    exists = conn.scalar(sa.select(sm.old_id).where(sm.old_id == old))
-    if exists is None:
-        conn.execute(story_merges.insert().values(old_id=old, new_id=new, article_id=article_id,
-                                                  merged_at=datetime.now(timezone.utc)))
-    else:
-        conn.execute(story_merges.update().where(sm.old_id == old).values(new_id=new, article_id=article_id))
-
-
-def merge_story(conn: Connection, old: int, new: int, *, article_id: str | None = None) -> bool:
-    """Move ``old``'s articles to ``new``, record the merge, drop ``old``. Idempotent: False when ``old`` is gone."""
-    if old == new:
-        return False
-    gone = conn.scalar(sa.select(stories.c.id).where(stories.c.id == old)) is None
-    if gone:
-        return False
-    conn.execute(articles.update().where(articles.c.story_id == old).values(story_id=new))
-    conn.execute(s_events.delete().where(s_events.c.story_id == old))
-    conn.execute(stories.delete().where(stories.c.id == old))
-    record_merge(conn, old, new, article_id)
-    log.info("stories merged", **{"story_id": new, "merged": old, "article_id": article_id})
-    return True
-
-
-def resolve_story(conn: Connection, story_id: int) -> int | None:
-    """The story an id stands for now (following recorded merges); None when there is none."""
-    found = conn.scalar(sa.select(stories.c.id).where(stories.c.id == story_id))
-    if found is not None:
-        return int(found)
-    new = conn.scalar(sa.select(story_merges.c.new_id).where(story_merges.c.old_id == story_id))
-    if new is None:
-        return None
-    found = conn.scalar(sa.select(stories.c.id).where(stories.c.id == new))
-    return int(found) if found is not None else None
 
 
 def reassign_all(conn: Connection, cfg: StoryConfig | None = None, *, chunk: int = 500) -> StoryStats:

@@ -13,7 +13,7 @@ from pipeline.store.db import translate_errors
 from pipeline.store.models import articles, entities, events, mentions, stories
 from pipeline.store.query.events import events_select
 from pipeline.store.query.filters import ANY_TIME, Period, contains, entity_ids, iso, newest
-from pipeline.store.stories import resolve_story
+from pipeline.store.story_merges import resolve_story
 
 WINDOWS = (7,)  # text search looks in the newest 7 days of the period before the whole period
 ARTICLE_COLUMNS = ["published", "source", "section", "title", "id", "url", "country"]

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from pipeline.store.db import translate_errors
 from pipeline.store.models import article_entities, articles, entities, events, stories, story_events
 from pipeline.store.query.filters import ANY_TIME, Period, iso, resolve_names
-from pipeline.store.stories import resolve_story
+from pipeline.store.story_merges import resolve_story
 
 STORY_COLUMNS = ["id", "first_seen", "last_seen", "articles", "sources", "country", "headline", "main_event",
                  "top_entities"]
