@@ -1,16 +1,19 @@
-"""A long-running worker's memory stops growing: over 3,000 articles with new names in each, the last
-1,000 add at most 5% to the highest resident memory reached before them (spaCy's string store would
-grow with every new word without memory zones; a kept Doc would add ~100 kB per article).
+"""A long-running worker's memory stops growing: over 3,000 articles with new names in each, memory
+does not keep rising through the last 1,000 (spaCy's string store would grow with every new word
+without memory zones; a kept Doc would add ~100 kB per article, ~25 MB per 250).
 
-Resident memory is sampled every 250 articles. The highest level before, not the level at one
-moment, is the baseline: the allocator sometimes keeps a one-time peak of ~40 MB (a few large
-batches early on) and sometimes hands it back, so a single early sample is not a stable baseline
-(seen as +14–22% between the 1,000th and the 3,000th article in one run, ±2% in the next), while
-the traces of 6,000 articles rise by ~1 MB per 1,000 once the peak is reached (caches by word)."""
+Resident memory is sampled every 250 articles. What is asserted is the steady rise: the median of
+the four rises between samples over the last 1,000 articles is at most 1.5% of the highest level
+reached before them. A median, because the allocator sometimes keeps a one-time peak of ~45 MB (a
+few large batches) and sometimes hands it back, at any point of the run: seen at the 750th article
+in one run and between the 2,500th and the 2,750th in another (+13% in one step, flat before and
+after), while the traces of 3,000 articles rise by 2-3 MB per 250 otherwise. One such step stays
+allowed (at most 25% over the whole last 1,000); a leak rises at every sample."""
 
 from __future__ import annotations
 
 import uuid
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -48,8 +51,10 @@ def test_resident_memory_stays_flat_over_3000_articles(kafka_settings: Settings,
     finally:
         worker.finish()
     before = max(kib for n, kib in samples if n <= 2000)
-    last = samples[-1][1]
-    growth = (last - before) / before
-    print("worker RSS (MiB) by articles stored: "
-          + ", ".join(f"{n}: {kib / 1024:.0f}" for n, kib in samples) + f"; last 1,000: {growth:+.1%}")
-    assert growth <= 0.05, samples
+    last = [kib for n, kib in samples if n >= 2000]
+    rises = sorted(b - a for a, b in pairwise(last))
+    steady = (rises[1] + rises[2]) / 2 / before  # the median of the four
+    growth = (last[-1] - before) / before
+    print("worker RSS (MiB) by articles stored: " + ", ".join(f"{n}: {kib / 1024:.0f}" for n, kib in samples)
+          + f"; last 1,000: {growth:+.1%}, median rise per 250: {steady:+.1%}")
+    assert len(rises) == 4 and steady <= 0.015 and growth <= 0.25, samples

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -196,40 +196,38 @@ class _Context:
 
     def _tops(self, ids: Sequence[str]) -> dict[str, list[str]]:
         """Each article's candidates: stored articles of its window sharing its rare entities, the
-        ``max_candidates`` sharing the most rarity first."""
-        rare = {aid: {e for e in self.ents.get(aid, set())
-                      if self.df_cache[self.rows[aid].published_date].get(e, 0) <= self.cfg.max_df}
-                for aid in ids if aid in self.rows}
-        postings = self._postings({e for r in rare.values() for e in r},
-                                  {self.rows[aid].published_date for aid, r in rare.items() if r})
-        tops: dict[str, list[str]] = {}
-        for aid, mine in rare.items():
-            day = self.rows[aid].published_date
-            weights = self._weights(day)
-            shared: dict[str, float] = defaultdict(float)
-            for eid in mine:
-                for cid, pday in postings.get(eid, ()):
-                    if cid != aid and self._in_window(day, pday):
-                        shared[cid] += idf(eid, weights)
-            tops[aid] = sorted(shared, key=lambda c: (-shared[c], c))[:self.cfg.max_candidates]
-        return tops
+        ``max_candidates`` sharing the most rarity first. The mentions are read as a stream (the
+        batch's rare entities over its days' windows): only each article's tally is kept."""
+        holders: dict[int, list[str]] = defaultdict(list)  # a rare entity -> the batch's articles with it
+        for aid in ids:
+            if aid in self.rows:
+                df = self.df_cache[self.rows[aid].published_date]
+                for e in self.ents.get(aid, set()):
+                    if df.get(e, 0) <= self.cfg.max_df:
+                        holders[e].append(aid)
+        shared: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for eid, cid, pday in self._mentions(set(holders), {self.rows[a].published_date for h in holders.values()
+                                                            for a in h}):
+            for aid in holders[eid]:
+                day = self.rows[aid].published_date
+                if cid != aid and self._in_window(day, pday):
+                    shared[aid][cid] += idf(eid, self._weights(day))
+        return {aid: sorted(tally, key=lambda c: (-tally[c], c))[:self.cfg.max_candidates]
+                for aid, tally in shared.items()}
 
-    def _postings(self, ents: set[int], days: set[date | None]) -> dict[int, list[tuple[str, date | None]]]:
-        """(article, publication day) of each entity's mentions over the windows of ``days``."""
+    def _mentions(self, ents: set[int], days: set[date | None]) -> Iterator[tuple[int, str, date | None]]:
+        """(entity, article, publication day) of the stored mentions of ``ents`` over the windows of ``days``."""
         ae = article_entities.c
         dated = [d for d in days if d is not None]
         w = timedelta(days=self.cfg.window_days)
         spans = ([ae.published_date.between(min(dated) - w, max(dated) + w)] if dated else []) \
             + ([ae.published_date.is_(None)] if None in days else [])
-        out: dict[int, list[tuple[str, date | None]]] = defaultdict(list)
         if not spans:
-            return out
+            return
         for chunk in chunks(sorted(ents)):
             q = sa.select(ae.entity_id, ae.article_id, ae.published_date).where(ae.entity_id.in_(chunk),
                                                                                  sa.or_(*spans))
-            for eid, cid, pday in self.conn.execute(q):
-                out[eid].append((cid, pday))
-        return out
+            yield from ((int(eid), str(cid), pday) for eid, cid, pday in self.conn.execute(q))
 
     def _in_window(self, day: date | None, other: date | None) -> bool:
         if day is None or other is None:
