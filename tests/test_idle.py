@@ -1,11 +1,22 @@
-"""`--until-idle S` (consumers/idle.py): a worker stops once the group is caught up for S seconds,
-and a new partition assignment starts that clock again (issue 18.1)."""
+"""`--until-idle S` (consumers/idle.py) on real group members: a worker stops once the group is caught
+up for S seconds, and a new partition assignment starts that clock again (issue 18.1).
+
+The members are real consumers of one group on the test broker; only the clock is the test's own
+(so that "10 seconds idle" does not take 10 seconds)."""
 
 from __future__ import annotations
 
-from consumers.idle import IdleWatch
+import threading
+import time
+from collections.abc import Callable
 
-Partition = tuple[str, int]
+import pytest
+
+from consumers.idle import IdleWatch
+from pipeline.bus.clients import BusConsumer, send_all
+from pipeline.config import Settings
+
+pytestmark = pytest.mark.kafka
 
 
 class Clock:
@@ -16,80 +27,146 @@ class Clock:
         return self.now
 
 
-class Member:
-    """What IdleWatch reads of a group member (BusConsumer's attributes and lag methods), set by hand."""
+class Peer(threading.Thread):
+    """A second member that polls (and commits what it reads) until told to leave the group."""
 
-    def __init__(self) -> None:
-        self.ever_assigned = False
-        self.assignments = 0
-        self.own: dict[Partition, int] = {}
-        self.group: dict[Partition, int] = {}
+    def __init__(self, s: Settings, name: str, *, reading: threading.Event | None = None) -> None:
+        super().__init__(name=name, daemon=True)
+        self.consumer = BusConsumer(s, group=s.group, instance_id=name)
+        self.topic = s.topic
+        self.leave = threading.Event()
+        self.reading = reading  # while given and clear, the peer polls nothing: a busy worker
+        self.error: BaseException | None = None
 
-    def assign(self, *partitions: int) -> None:
-        self.ever_assigned = True
-        self.assignments += 1
-        self.own.update({("t", p): 0 for p in partitions})
-
-    def lag(self) -> dict[Partition, int]:
-        return dict(self.own)
-
-    def group_lag(self, topic: str) -> dict[Partition, int]:
-        return dict(self.group)
-
-
-def watch(member: Member, clock: Clock, seconds: float = 10) -> IdleWatch:
-    return IdleWatch(member, "t", seconds, join_timeout=30, check_every=0, clock=clock)
-
-
-def test_a_new_assignment_restarts_the_idle_clock() -> None:
-    member, clock = Member(), Clock()
-    idle = watch(member, clock)
-    member.assign(0)
-    assert idle.check() is None  # caught up from t=0
-    clock.now = 8
-    assert idle.check() is None
-    member.assign(1)  # a rebalance hands this worker another partition at t=8
-    assert idle.check() is None
-    clock.now = 12  # 12 s caught up since the first assignment, only 4 since the new one
-    assert idle.check() is None
-    clock.now = 17.9
-    assert idle.check() is None
-    clock.now = 18
-    verdict = idle.check()
-    assert verdict is not None and verdict.reason == "caught up" and verdict.failure is None
+    def run(self) -> None:
+        try:
+            self.consumer.subscribe([self.topic])
+            while not self.leave.is_set():
+                if self.reading is not None and not self.reading.is_set() and self.consumer.assignment():
+                    time.sleep(0.1)
+                    continue
+                got = self.consumer.poll(50, timeout=0.3)
+                if got:
+                    self.consumer.commit({(r.topic, r.partition): r.offset + 1 for r in got})
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+        finally:
+            self.consumer.close()
 
 
-def test_the_clock_runs_only_while_the_whole_group_is_caught_up() -> None:
-    member, clock = Member(), Clock()
-    idle = watch(member, clock)
-    member.assign(0)
-    member.group = {("t", 0): 0, ("t", 1): 16}  # a peer still holds 16 unread messages
-    for clock.now in (0, 10, 20, 30):
+def poll_until(consumer: BusConsumer, what: Callable[[], bool], message: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not what():
+        assert time.monotonic() < deadline, f"{message}: {sorted(consumer.assignment())}"
+        consumer.poll(10, timeout=0.3)
+
+
+def settled(consumer: BusConsumer) -> bool:
+    """Assigned, no join round in flight, and the coordinator answering lag questions. Asked only once
+    a rebalance is known to be over: a lag question as a round begins can make the member lose it."""
+    if not consumer.assignment() or consumer.joining():
+        return False
+    try:
+        consumer.lag()
+        return True
+    except Exception:
+        return False
+
+
+def test_a_new_assignment_restarts_the_idle_clock(kafka_settings: Settings) -> None:
+    s = kafka_settings
+    member = BusConsumer(s, group=s.group, instance_id="idle-a")
+    peer = Peer(s, "idle-b")  # a static member, as workers are: its close leaves the group at once
+    try:
+        member.subscribe([s.topic])
+        peer.start()
+        poll_until(member, lambda: settled(member) and bool(peer.consumer.assignment()),
+                   "the two members never shared the partitions")
+        theirs = peer.consumer.assignment()
+        clock = Clock()
+        idle = IdleWatch(member, s.topic, 10, join_timeout=30, check_every=0, clock=clock)
+        assert idle.check() is None  # caught up from t=0 (an empty topic)
+        clock.now = 8
         assert idle.check() is None
-    member.group = {("t", 0): 0, ("t", 1): 0}
-    clock.now = 31
-    assert idle.check() is None
-    clock.now = 41
-    assert idle.check() is not None
+        before = member.assignments
+        peer.leave.set()  # the peer leaves: its partitions are handed to this member at t=8
+        poll_until(member, lambda: member.assignments > before and theirs <= member.assignment(),
+                   "the peer's partitions never came to this member")  # no lag question meanwhile (see settled)
+        poll_until(member, lambda: settled(member), "the member never settled")
+        assert idle.check() is None
+        clock.now = 12  # 12 s caught up since the first assignment, only 4 since the new one
+        assert idle.check() is None
+        clock.now = 17.9
+        assert idle.check() is None
+        clock.now = 18
+        verdict = idle.check()
+        assert verdict is not None and verdict.reason == "caught up" and verdict.failure is None
+        assert peer.error is None, peer.error
+    finally:
+        peer.leave.set()
+        peer.join(30)
+        member.close()
 
 
-def test_records_read_restart_the_clock_and_no_partition_is_a_failure() -> None:
-    member, clock = Member(), Clock()
-    idle = watch(member, clock)
-    clock.now = 39  # session timeout (30) + S (10) not yet over
-    assert idle.check() is None
-    clock.now = 41
-    verdict = idle.check()
-    assert verdict is not None and verdict.failure and "no partition of t was assigned" in verdict.failure
+def test_the_clock_runs_only_while_the_whole_group_is_caught_up(kafka_settings: Settings) -> None:
+    s = kafka_settings
+    reading = threading.Event()
+    member = BusConsumer(s, group=s.group, instance_id="idle-c")
+    peer = Peer(s, "idle-d", reading=reading)  # busy: holds its partitions and reads nothing yet
+    try:
+        member.subscribe([s.topic])
+        peer.start()
+        poll_until(member, lambda: settled(member) and bool(peer.consumer.assignment()),
+                   "the two members never shared the partitions")
+        (topic, theirs), *_ = sorted(peer.consumer.assignment())
+        send_all(s, topic, [(None, f"m{i}".encode()) for i in range(16)], partition=theirs)
+        clock = Clock()
+        idle = IdleWatch(member, s.topic, 10, join_timeout=30, check_every=0, clock=clock)
+        for clock.now in (0, 10, 20, 30):  # this member has nothing to read; the group has 16 messages
+            assert member.poll(10, timeout=0.2) == []
+            assert idle.check() is None
+        reading.set()  # the peer reads and commits them
+        deadline = time.monotonic() + 60
+        while not idle._caught_up():
+            assert time.monotonic() < deadline, "the group never caught up"
+            member.poll(10, timeout=0.3)
+        clock.now = 31
+        assert idle.check() is None
+        clock.now = 41
+        verdict = idle.check()
+        assert verdict is not None and verdict.reason == "caught up"
+        assert peer.error is None, peer.error
+    finally:
+        peer.leave.set()
+        peer.join(30)
+        member.close()
 
-    member2, clock2 = Member(), Clock()
-    idle2 = watch(member2, clock2)
-    member2.assign(0)
-    assert idle2.check() is None
-    clock2.now = 9
-    idle2.busy()  # a poll returned records
-    assert idle2.check() is None
-    clock2.now = 18
-    assert idle2.check() is None
-    clock2.now = 19
-    assert idle2.check() is not None
+
+def test_records_read_restart_the_clock_and_no_partition_is_a_failure(kafka_settings: Settings) -> None:
+    s = kafka_settings
+    unassigned = BusConsumer(s, group=s.group, instance_id="idle-e")  # never subscribes: no partition
+    member = BusConsumer(s, group=s.group + ".2", instance_id="idle-f")
+    try:
+        clock = Clock()
+        idle = IdleWatch(unassigned, s.topic, 10, join_timeout=30, check_every=0, clock=clock)
+        clock.now = 39  # session timeout (30) + S (10) not yet over
+        assert idle.check() is None
+        clock.now = 41
+        verdict = idle.check()
+        assert verdict is not None and verdict.failure and f"no partition of {s.topic} was assigned" in verdict.failure
+
+        member.subscribe([s.topic])
+        poll_until(member, lambda: settled(member), "no partition was assigned")
+        clock2 = Clock()
+        idle2 = IdleWatch(member, s.topic, 10, join_timeout=30, check_every=0, clock=clock2)
+        assert idle2.check() is None
+        clock2.now = 9
+        idle2.busy()  # a poll returned records
+        assert idle2.check() is None
+        clock2.now = 18
+        assert idle2.check() is None
+        clock2.now = 19
+        assert idle2.check() is not None
+    finally:
+        unassigned.close()
+        member.close()
