@@ -6,9 +6,10 @@ The members are real consumers of one group on the test broker; only the clock i
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -73,15 +74,28 @@ def settled(consumer: BusConsumer) -> bool:
         return False
 
 
-def test_a_new_assignment_restarts_the_idle_clock(kafka_settings: Settings) -> None:
-    s = kafka_settings
-    member = BusConsumer(s, group=s.group, instance_id="idle-a")
-    peer = Peer(s, "idle-b")  # a static member, as workers are: its close leaves the group at once
+@contextlib.contextmanager
+def two_members(s: Settings, names: tuple[str, str], *,
+                reading: threading.Event | None = None) -> Iterator[tuple[BusConsumer, Peer]]:
+    """A member (polled by the test) and a peer of one group, once both hold partitions; both leave after."""
+    member = BusConsumer(s, group=s.group, instance_id=names[0])
+    peer = Peer(s, names[1], reading=reading)  # a static member, as workers are: its close leaves at once
     try:
         member.subscribe([s.topic])
         peer.start()
         poll_until(member, lambda: settled(member) and bool(peer.consumer.assignment()),
                    "the two members never shared the partitions")
+        yield member, peer
+        assert peer.error is None, peer.error
+    finally:
+        peer.leave.set()
+        peer.join(30)
+        member.close()
+
+
+def test_a_new_assignment_restarts_the_idle_clock(kafka_settings: Settings) -> None:
+    s = kafka_settings
+    with two_members(s, ("idle-a", "idle-b")) as (member, peer):
         theirs = peer.consumer.assignment()
         clock = Clock()
         idle = IdleWatch(member, s.topic, 10, join_timeout=30, check_every=0, clock=clock)
@@ -101,23 +115,12 @@ def test_a_new_assignment_restarts_the_idle_clock(kafka_settings: Settings) -> N
         clock.now = 18
         verdict = idle.check()
         assert verdict is not None and verdict.reason == "caught up" and verdict.failure is None
-        assert peer.error is None, peer.error
-    finally:
-        peer.leave.set()
-        peer.join(30)
-        member.close()
 
 
 def test_the_clock_runs_only_while_the_whole_group_is_caught_up(kafka_settings: Settings) -> None:
     s = kafka_settings
-    reading = threading.Event()
-    member = BusConsumer(s, group=s.group, instance_id="idle-c")
-    peer = Peer(s, "idle-d", reading=reading)  # busy: holds its partitions and reads nothing yet
-    try:
-        member.subscribe([s.topic])
-        peer.start()
-        poll_until(member, lambda: settled(member) and bool(peer.consumer.assignment()),
-                   "the two members never shared the partitions")
+    reading = threading.Event()  # until set, the peer holds its partitions and reads nothing
+    with two_members(s, ("idle-c", "idle-d"), reading=reading) as (member, peer):
         (topic, theirs), *_ = sorted(peer.consumer.assignment())
         send_all(s, topic, [(None, f"m{i}".encode()) for i in range(16)], partition=theirs)
         clock = Clock()
@@ -135,11 +138,6 @@ def test_the_clock_runs_only_while_the_whole_group_is_caught_up(kafka_settings: 
         clock.now = 41
         verdict = idle.check()
         assert verdict is not None and verdict.reason == "caught up"
-        assert peer.error is None, peer.error
-    finally:
-        peer.leave.set()
-        peer.join(30)
-        member.close()
 
 
 def test_records_read_restart_the_clock_and_no_partition_is_a_failure(kafka_settings: Settings) -> None:
