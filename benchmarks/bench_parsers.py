@@ -9,7 +9,9 @@ previous one. Linear means doubling the input at most doubles the time, plus a c
 ``--max-mb`` input takes over ``--max-seconds`` (5 s).
 
 Times are the CPU time of this process (``time.process_time``) by default: on a machine other
-jobs share, wall time measures them as much as the parser (``--clock wall`` for wall time).
+jobs share, wall time measures them as much as the parser (``--clock wall`` for wall time). Each
+time is the best of two runs, at every size and at ``--max-mb``: on this shared virtual machine
+the same parse of the same input varies by up to 25 % from one run to the next.
 """
 
 from __future__ import annotations
@@ -55,11 +57,12 @@ def _plain(size: int) -> bytes:
 
 
 def _feed(size: int, description: str) -> bytes:
-    item = ("<item><title>T%d</title><link>https://x.org/%d</link><pubDate>Tue, 12 Mar 2024 10:00:00 GMT"
-            "</pubDate><description>" + description + "</description></item>")
-    n = max(1, size // len(item))
+    """Items with ``description``: ``%d`` in it becomes the item's number."""
+    item = ("<item><title>T{n}</title><link>https://x.org/{n}</link><pubDate>Tue, 12 Mar 2024 10:00:00 GMT"
+            "</pubDate><description>" + description.replace("%d", "{n}") + "</description></item>")
+    count = max(1, size // len(item.format(n=0)))
     return ('<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>'
-            + "".join(item % (i, i) for i in range(n)) + "</channel></rss>").encode()
+            + "".join(item.format(n=i) for i in range(count)) + "</channel></rss>").encode()
 
 
 
@@ -97,6 +100,9 @@ CASES: dict[str, tuple[str, Callable[[int], Any], Callable[[Any], object]]] = {
                                       "A real sentence of the story.\n", n), strip_boilerplate),
     "rss feed": ("ordinary", lambda n: _feed(n, "A short summary of the story."),
                  lambda d: list(parse_feed(d, "https://x.org/rss", max_body_bytes=LIMIT))),
+    "rss feed, a different description per item": (
+        "ordinary", lambda n: _feed(n, "Story %d: the council approved a new bridge over the river."),
+        lambda d: list(parse_feed(d, "https://x.org/rss", max_body_bytes=LIMIT))),
     "rss feed, '&lt;a' repeated in a description": (
         "adversarial", lambda n: _feed(n, _repeat("&lt;a", 200_000)),
         lambda d: list(parse_feed(d, "https://x.org/rss", max_body_bytes=LIMIT))),
@@ -132,7 +138,8 @@ def run(sizes: list[float], max_mb: float, max_seconds: float, only: str | None 
                                 f"{a:.3f} s")
         big_time = ""
         if max_mb:
-            seconds = timed(parse, make(int(max_mb * MB)))
+            data = make(int(max_mb * MB))
+            seconds = min(timed(parse, data) for _ in range(2))  # the best of two, as at each size
             big_time = f"{seconds:7.2f} s"
             if seconds > max_seconds:
                 problems.append(f"{name}: {max_mb:g} MB took {seconds:.2f} s (limit {max_seconds:g} s)")

@@ -319,6 +319,9 @@ CONTRACT_FIELDS: tuple[str, ...] = tuple(n for n in FIELDS if FIELD_META[n].cont
 STORED_FIELDS: tuple[str, ...] = tuple(n for n in FIELDS if FIELD_META[n].stored)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # the only code points UTF-8 cannot encode
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -326,12 +329,11 @@ def _text(value: Any) -> str | None:
 def _unencodable(body: str, fields: dict[str, Any], id: Any) -> str | None:
     """The name of the first field holding text that is not valid Unicode, or None."""
     for name, value in (("body", body), ("id", id), *fields.items()):
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str):
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    return name
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return name
+        elif isinstance(value, list) and any(isinstance(item, str) and _SURROGATE.search(item) for item in value):
+            return name
     return None
 
 

@@ -79,3 +79,39 @@ def test_declared_en_us_is_english_and_other_languages_are_stored_and_flagged(tm
 @pytest.mark.parametrize("text", ["", "Too short to tell.", "1,750 2,380 4,400 dlrs 0.60 1.25 " * 5])
 def test_none_when_there_is_too_little_text(text: str) -> None:
     assert detect_language(text) is None
+
+
+def _mixed() -> list[str]:
+    """The ten paragraphs, their starts and shouted forms, and texts with nothing to tell, interleaved."""
+    texts: list[str] = []
+    for lang in sorted(TEN):
+        paragraph = TEN[lang]
+        texts += [paragraph, paragraph[:45], paragraph.upper(), "", "Too short.", "1,750 2,380 dlrs " * 9,
+                  paragraph[:30] + "\ud800" + paragraph[30:]]
+    return texts
+
+
+@pytest.mark.parametrize("block", [4_000, 1, 37])
+def test_many_texts_at_once_get_the_decisions_of_one_at_a_time(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    """A feed's items are detected together (pipeline.parsing.language.detect_languages), in blocks of
+    n-grams: each text keeps the language detect_language gives it alone, wherever a block ends."""
+    import pipeline.parsing.language as language
+
+    monkeypatch.setattr(language, "BLOCK_NGRAMS", block)
+    texts = _mixed()
+    alone = [detect_language(text) for text in texts]
+    assert language.detect_languages(texts) == alone
+    assert sorted(set(alone) - {None}) == sorted(TEN)  # the texts do cover ten languages, and nothing to tell
+
+
+def test_a_feed_of_many_languages_gets_each_item_its_own() -> None:
+    """Items are built in blocks (feeds.BLOCK_ITEMS); no item takes another item's language."""
+    from pipeline.parsing import parse_feed
+    from pipeline.parsing.feeds import BLOCK_ITEMS
+
+    langs = sorted(TEN) * (BLOCK_ITEMS // len(TEN) + 3)
+    items = "".join(f"<item><title>T{n}</title><link>https://x.org/{n}</link><description>{TEN[lang]} {n}"
+                    "</description></item>" for n, lang in enumerate(langs))
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'.encode()
+    got = [item.language for item in parse_feed(feed, "https://x.org/rss")]
+    assert got == langs

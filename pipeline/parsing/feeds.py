@@ -28,10 +28,11 @@ from defusedxml.common import DefusedXmlException
 from pipeline import reasons
 from pipeline.article import DEFAULT_MAX_BODY_BYTES, Article, normalize_published
 from pipeline.parsing.html import html_to_text, looks_like_html
-from pipeline.parsing.reader import _build
+from pipeline.parsing.reader import build_many
 from pipeline.records import Refusal
 
 _ITEMS = ("item", "entry")
+BLOCK_ITEMS = 500  # items read, then built (their languages detected together), at a time
 
 
 def _local(tag: Any) -> str:
@@ -166,11 +167,13 @@ def parse_feed(data: bytes, url: str, *, max_body_bytes: int = DEFAULT_MAX_BODY_
     language = lang or lang_attr or None
     wanted = {lang.lower() for lang in languages}
     items = [el for el in root.iter() if _local(el.tag) in _ITEMS]
-    for number, item in enumerate(items, start=1):
-        origin = f"{url} item {number}"
-        fields = item_fields(item, origin=origin, source=source, language=language)
-        item.clear()  # read: its subtree is freed as the articles pile up
-        yield fields if isinstance(fields, Refusal) else _build(fields, origin, max_body_bytes, wanted)
+    for first in range(0, len(items), BLOCK_ITEMS):
+        staged: list[tuple[str, dict[str, Any] | Refusal]] = []
+        for number, item in enumerate(items[first:first + BLOCK_ITEMS], start=first + 1):
+            origin = f"{url} item {number}"
+            staged.append((origin, item_fields(item, origin=origin, source=source, language=language)))
+            item.clear()  # read: its subtree is freed as the articles pile up
+        yield from build_many(staged, max_body_bytes, wanted)
 
 
 def _html_text(value: str | None) -> str | None:
@@ -191,13 +194,9 @@ def _tolerant(data: bytes, url: str, error: str, max_body_bytes: int,
     feed = parsed.get("feed") or {}
     source = _html_text(feed.get("title")) or (urlsplit(url).hostname or "").removeprefix("www.") or None
     language = (feed.get("language") or "")[:2].lower() or None
-    for number, entry in enumerate(entries, start=1):
-        origin = f"{url} item {number}"
-        fields = _entry_fields(entry, origin=origin, source=source, language=language)
-        if isinstance(fields, Refusal):
-            yield fields
-        else:
-            yield _build(fields, origin, max_body_bytes, languages)
+    origins = [f"{url} item {number}" for number in range(1, len(entries) + 1)]
+    yield from build_many([(origin, _entry_fields(entry, origin=origin, source=source, language=language))
+                           for origin, entry in zip(origins, entries, strict=True)], max_body_bytes, languages)
 
 
 def _entry_fields(entry: Any, *, origin: str, source: str | None, language: str | None) -> dict[str, Any] | Refusal:
