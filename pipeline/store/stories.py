@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from pipeline.logs import get_logger
+from pipeline.store.bulk import update_by_key
 from pipeline.store.chunks import chunks
 from pipeline.store.models import article_entities, articles, entities, events, stories
 from pipeline.store.models import story_events as s_events
@@ -55,6 +56,7 @@ class _Log:
 log = _Log()
 __all__ = ["StoryStats", "assign_stories", "merge_story", "reassign_all", "record_merge", "resolve_story"]
 LOCK_KEY = 0x6E657773  # pg_advisory_xact_lock key of story assignment ("news")
+ID_BLOCK = 8  # story ids taken from the sequence at a time (PostgreSQL)
 _config: StoryConfig | None = None
 
 
@@ -153,14 +155,14 @@ class _Context:
         self.tops: dict[str, list[str]] = {}
         self.names: dict[int, str] = {}
         self.main_seq: dict[str, int | None] = {}  # the batch's decisions, written by ``write_decisions``
+        self.new_rows: list[dict[str, Any]] = []  # new stories not inserted yet (PostgreSQL: ``_new_story``)
+        self.free_ids: list[int] = []  # story ids taken from the sequence, not used yet
 
     def write_decisions(self) -> None:
-        """The batch's articles' stories and main events, in one statement."""
-        a = articles.c
-        rows = [{"b_id": aid, "b_story": self.story_of[aid], "b_seq": seq} for aid, seq in self.main_seq.items()]
-        if rows:
-            self.conn.execute(articles.update().where(a.id == sa.bindparam("b_id"))
-                              .values(story_id=sa.bindparam("b_story"), main_event_seq=sa.bindparam("b_seq")), rows)
+        """The batch's new stories, then its articles' stories and main events, in one statement."""
+        self._insert_new_stories()
+        update_by_key(self.conn, articles, "id", [{"id": aid, "story_id": self.story_of[aid], "main_event_seq": seq}
+                                                  for aid, seq in self.main_seq.items()])
 
     def preload(self, ids: Sequence[str]) -> dict[str, int | None]:
         """Read the batch's own rows, entities and events at once; returns their stories before this."""
@@ -385,13 +387,12 @@ class _Context:
     def _apply(self, art: ArticleFeatures, d: Decision, main_seq: int | None) -> None:
         conn = self.conn
         if d.story is None:
-            sid = int(conn.execute(stories.insert().values(
-                first_published=art.published, first_seen=art.day, last_seen=art.day, article_count=1,
-                source_count=1, headline_article_id=art.id, top_entities=[], created_at=self.now,
-                updated_at=self.now).returning(stories.c.id)).scalar_one())
+            sid = self._new_story(art)
             self.firsts[sid] = art.order
         else:
             sid = d.story
+            if d.merge:
+                self._insert_new_stories()  # a story made earlier in the batch may be merged
             for old in d.merge:
                 merge_story(conn, old, sid, article_id=art.id)
                 self.merged[old] = sid
@@ -405,6 +406,29 @@ class _Context:
         self.main_seq[art.id] = main_seq
         self.story_of[art.id] = sid
         self.touched.add(sid)
+
+    def _new_story(self, art: ArticleFeatures) -> int:
+        """A new story's id. On PostgreSQL its row waits for ``_insert_new_stories`` (one executemany,
+        not one INSERT ... RETURNING per story), its id taken from the table's sequence, ``ID_BLOCK``
+        at a time: ids a batch does not use are skipped, as a rolled-back transaction skips them."""
+        row: dict[str, Any] = {
+            "first_published": art.published, "first_seen": art.day, "last_seen": art.day, "article_count": 1,
+            "source_count": 1, "headline_article_id": art.id, "top_entities": [], "created_at": self.now,
+            "updated_at": self.now}
+        if self.conn.dialect.name != "postgresql":  # in process: one statement costs little
+            return int(self.conn.execute(stories.insert().values(**row).returning(stories.c.id)).scalar_one())
+        if not self.free_ids:
+            sequence = sa.func.pg_get_serial_sequence(stories.name, stories.c.id.name)
+            self.free_ids = sorted(int(i) for i in self.conn.scalars(
+                sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, ID_BLOCK))))
+        sid = self.free_ids.pop(0)
+        self.new_rows.append({"id": sid, **row})
+        return sid
+
+    def _insert_new_stories(self) -> None:
+        if self.new_rows:
+            self.conn.execute(stories.insert(), self.new_rows)
+            self.new_rows = []
 
     def _log(self, art: ArticleFeatures, d: Decision, names: dict[int, str]) -> None:
         m = d.match

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from pipeline.store.bulk import update_by_key
 from pipeline.store.chunks import chunks
 from pipeline.store.models import article_entities, articles, entities, events, stories
 from pipeline.store.models import story_events as s_events
@@ -120,9 +121,7 @@ def _write(conn: Connection, new_rows: list[dict[str, Any]], changed: list[dict[
            updates: list[dict[str, Any]]) -> None:
     if new_rows:
         conn.execute(s_events.insert(), new_rows)
-    if changed:
-        conn.execute(events.update().where(events.c.id == sa.bindparam("eid"))
-                     .values(story_event_id=sa.bindparam("seid")), changed)
+    update_by_key(conn, events, "id", [{"id": c["eid"], "story_event_id": c["seid"]} for c in changed])
     if updates:
         s = stories.c
         columns = [k for k in updates[0] if k != "sid"]  # bound as v_<column>: column names are reserved
