@@ -1,6 +1,7 @@
 """Story grouping against the news-please answer key (``newsCluster.EventId``), through the real pipeline.
 
 usage: python benchmarks/eval_stories.py [--articles PATH] [--database-url URL] [--workers 2] [--json FILE]
+       [--setting NAME=VALUE ...]
 
 A local broker (the same code as ``newsstream broker start``, on free ports), the articles produced
 in publication order by ``newsstream produce``, consumed by ``newsstream consume --workers N`` with
@@ -101,6 +102,9 @@ def main() -> int:
     ap.add_argument("--database-url", help="default: a fresh SQLite file in a temp dir")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", type=Path, help="write the figures here")
+    ap.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="a NEWSSTREAM_ setting for the workers, to explore (story_window_days=30); the reported "
+                         "figures use none: the workers otherwise get the defaults, whatever this shell sets")
     opts = ap.parse_args()
     if not opts.articles.exists() or not SCORER.exists():
         print(f"skipped: {opts.articles} or {SCORER} is absent (../shared is not beside this checkout)")
@@ -126,6 +130,8 @@ def main() -> int:
         common = ["--bootstrap-servers", broker.bootstrap, "--topic", topic]
         env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("NEWSSTREAM_")}
         env.update(NEWSSTREAM_LOG_FORMAT="json", NEWSSTREAM_STATE_DIR=str(work / "state"))
+        env.update({f"NEWSSTREAM_{name.strip().upper()}": value for name, value in
+                    (setting.split("=", 1) for setting in opts.setting)})
         subprocess.run([sys.executable, "-m", "newsstream_cli", "produce", str(ordered), *common],
                        check=True, cwd=ROOT, env=env, capture_output=True)
         run = subprocess.run([sys.executable, "-m", "newsstream_cli", "consume", *common, "--group", group,
