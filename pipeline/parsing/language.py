@@ -89,7 +89,8 @@ def _ngrams(sample: str) -> tuple[bytes, list[int]]:
     data = unicodedata.normalize("NFC", sample).encode("utf-8", "surrogatepass")
     ident = _identifier()
     moves, rows, outputs = ident.tk_nextmove, ident._rowbase, ident.tk_output
-    state, grams = 0, list[int]()
+    state = 0
+    grams: list[int] = []
     append = grams.append
     for byte in data:
         state = moves[rows[state] + byte]
