@@ -106,6 +106,8 @@ def main() -> int:
                     help="a NEWSSTREAM_ setting for the workers, to explore (story_window_days=30); the reported "
                          "figures use none: the workers otherwise get the defaults, whatever this shell sets")
     opts = ap.parse_args()
+    if any("=" not in setting for setting in opts.setting):
+        ap.error("--setting takes NAME=VALUE, e.g. story_window_days=30")
     if not opts.articles.exists() or not SCORER.exists():
         print(f"skipped: {opts.articles} or {SCORER} is absent (../shared is not beside this checkout)")
         return 0

@@ -159,7 +159,7 @@ class _Context:
         self.free_ids: list[int] = []  # story ids taken from the sequence, not used yet
 
     def write_decisions(self) -> None:
-        """The batch's new stories, then its articles' stories and main events, in one statement."""
+        """The batch's new stories, then its articles' stories and main events (``bulk.update_by_key``)."""
         self._insert_new_stories()
         update_by_key(self.conn, articles, "id", [{"id": aid, "story_id": self.story_of[aid], "main_event_seq": seq}
                                                   for aid, seq in self.main_seq.items()])
