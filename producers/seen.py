@@ -84,7 +84,8 @@ class SeenStore:
                                  "(SELECT rowid FROM seen ORDER BY rowid LIMIT ?)", (excess,))
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # a failed COMMIT (disk full) has rolled back already
+                self._db.execute("ROLLBACK")
             raise
         self._buffer.clear()
 
