@@ -4,9 +4,9 @@ On PostgreSQL an executemany of ``UPDATE ... WHERE id = :id`` is one statement p
 parsed, planned and run by the server (psycopg pipelines them, but each still costs a round of
 work): here it is one ``UPDATE ... FROM unnest(<one array per column>)`` per chunk of rows, a
 statement of fixed text (SQLAlchemy compiles it once; a ``VALUES`` list of the rows took longer to
-compile than the executemany took to run). For columns of plain types (integers, text): arrays of
-JSON are not bound here. On SQLite, which runs in this process, the executemany is as cheap, and it
-has no arrays, so it stays an executemany.
+compile than the executemany took to run). A JSON column is not bound as an array: rows with one
+are updated by an executemany, as on SQLite. On SQLite, which runs in this process, the executemany
+is as cheap, and it has no arrays, so it stays an executemany.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def update_by_key(conn: Connection, table: sa.Table, key: str, rows: Sequence[Ma
     if not rows:
         return
     columns = [name for name in rows[0] if name != key]
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or any(isinstance(table.c[name].type, sa.JSON) for name in columns):
         conn.execute(table.update().where(table.c[key] == sa.bindparam(f"k_{key}"))
                      .values({name: sa.bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}),
                      [{f"k_{key}": row[key], **{f"v_{name}": row[name] for name in columns}} for row in rows])

@@ -122,9 +122,5 @@ def _write(conn: Connection, new_rows: list[dict[str, Any]], changed: list[dict[
     if new_rows:
         conn.execute(s_events.insert(), new_rows)
     update_by_key(conn, events, "id", [{"id": c["eid"], "story_event_id": c["seid"]} for c in changed])
-    if updates:
-        s = stories.c
-        columns = [k for k in updates[0] if k != "sid"]  # bound as v_<column>: column names are reserved
-        conn.execute(stories.update().where(s.id == sa.bindparam("sid"))
-                     .values({k: sa.bindparam(f"v_{k}", type_=s[k].type) for k in columns}),
-                     [{"sid": u["sid"], **{f"v_{k}": u[k] for k in columns}} for u in updates])
+    update_by_key(conn, stories, "id", [{"id": u["sid"], **{k: v for k, v in u.items() if k != "sid"}}
+                                         for u in updates])
