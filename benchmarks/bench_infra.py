@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# settings given to every worker the bench starts (``--setting NAME=VALUE``); otherwise the workers
+# get the defaults, whatever NEWSSTREAM_* variables the shell sets
+WORKER_SETTINGS: dict[str, str] = {}
 STAGES = ("decode", "nlp", "rules", "db_write", "commit")
 # how consumers are started; a profiling script may point it at a patched entry point
 CLI = [sys.executable, "-m", "newsstream_cli"]
@@ -128,6 +131,7 @@ class Consumers:
             cmd += ["--instance-id", instance_id]
         env = {k: v for k, v in os.environ.items() if not k.upper().startswith("NEWSSTREAM_")}
         env.update(NEWSSTREAM_LOG_FORMAT="json", NEWSSTREAM_LOG_LEVEL="INFO")
+        env.update({f"NEWSSTREAM_{name.upper()}": value for name, value in WORKER_SETTINGS.items()})
         log = open(log_path, "wb")  # noqa: SIM115 - the child owns it until it exits
         started_at = time.time()
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,

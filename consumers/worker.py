@@ -2,10 +2,16 @@
 
 Offsets are committed only after the database commit and after every dead letter of the batch
 was acknowledged, so a crash at any point means the batch is redelivered and rewritten
-idempotently: nothing lost, nothing doubled. Anything a message contains that makes decoding,
-validation or extraction fail sends that message to the dead-letter topic and the batch goes on;
-only the infrastructure (database, broker) is retried, with the partitions paused and the group
-still polled, so that a long outage does not cost the worker its membership.
+idempotently: nothing lost, nothing doubled. A batch's database write runs in a thread while the
+next batch is polled and parsed (``consumers.inflight``; setting ``overlap_writes``); at most one
+batch is in flight, and it is finished (written, dead letters flushed, offsets committed) as soon
+as its write is done (checked between the next batch's articles), before the next write starts,
+when a poll brings nothing, and before the worker stops; a revocation waits for its write.
+
+Anything a message contains that makes decoding, validation or extraction fail sends that message
+to the dead-letter topic and the batch goes on; only the infrastructure (database, broker) is
+retried, with the partitions paused and the group still polled, so that a long outage does not
+cost the worker its membership.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any, TypeVar
 
 from consumers.dlq import DeadLetters
 from consumers.idle import IdleWatch
+from consumers.inflight import BackgroundWrite, Batch, Done, timed
 from pipeline import reasons
 from pipeline.article import Article, decode
 from pipeline.bus.clients import BusConsumer, CommitFailed, default_instance_id, make_consumer
@@ -32,12 +39,13 @@ from pipeline.logs import get_logger
 from pipeline.metrics import Metrics
 from pipeline.parsing.language import detect_language
 from pipeline.records import ConsumedRecord, Extraction
-from pipeline.retry import retry
+from pipeline.retry import is_retriable, retry
 from pipeline.store.stories import config_from_settings as story_config
 from pipeline.store.stories import configure as configure_stories
 from pipeline.store.writer import write_batch
 
 T = TypeVar("T")
+REVOKE_WAIT_SECONDS = 5.0  # how long a revocation waits for the batch being written
 Extracted = tuple[ConsumedRecord, Article, Extraction]
 
 
@@ -90,6 +98,10 @@ class Worker:
                                                     instance_id=self.instance_id)
         self._dlq = DeadLetters(settings, settings.topic)
         self._last_lag = 0.0
+        self._read = 0  # messages polled, in flight or not (``consumed`` counts the finished batches)
+        self._inflight: Batch | None = None
+        self._on_batch: Callable[[WorkerStats], None] | None = None
+        self.overlap = settings.overlap_writes and not _per_thread_database(engine)
         configure_stories(story_config(settings))  # the story settings of this worker's command line
 
     # -- lifecycle ------------------------------------------------------------
@@ -120,6 +132,13 @@ class Worker:
         self.log.info("partitions assigned", partitions=[p for _t, p in partitions])
 
     def _on_revoke(self, partitions: list[tuple[str, int]]) -> None:
+        # Runs on the client's IO thread, where no blocking Kafka call may be made: the batch in flight
+        # is not committed here. Its write is waited for, so that the new owner, which reads the revoked
+        # partitions again from their committed offsets, does not write the same articles alongside it;
+        # its offsets are then committed only for the partitions this worker still owns.
+        inflight = self._inflight
+        if inflight is not None and inflight.write is not None:
+            inflight.write.settle(timeout=REVOKE_WAIT_SECONDS)
         self.metrics.rebalances.labels("revoke").inc()
         for topic, partition in partitions:  # the new owner reports these partitions' lag from now on
             self.metrics.forget_partition(self.group, topic, partition)
@@ -127,33 +146,40 @@ class Worker:
 
     def run(self, *, until_idle: float | None = None, max_articles: int | None = None,
             on_batch: Callable[[WorkerStats], None] | None = None) -> WorkerStats:
-        """Consume until stopped, caught up for ``until_idle`` seconds, or ``max_articles`` messages handled."""
+        """Consume until stopped, caught up for ``until_idle`` seconds, or ``max_articles`` messages handled.
+
+        ``on_batch`` is called after each batch's offset commit."""
         self._consumer.subscribe([self.settings.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         idle = IdleWatch(self._consumer, self.settings.topic, until_idle,
                          join_timeout=self.settings.session_timeout_ms / 1000)
+        self._on_batch = on_batch
         clean = False
         try:
             while not self.stop_event.is_set():
                 want = self.settings.batch_size
                 if max_articles is not None:
-                    want = min(want, max_articles - self.stats.consumed)
+                    want = min(want, max_articles - self._read)
                     if want <= 0:
                         break
                 records = self._poll(want)
                 if records:
-                    self.process_batch(records)
+                    batch = self._prepare(records)
+                    self._finish()  # the batch before this one
+                    self._start_write(batch)
                     idle.busy()
-                    if on_batch:
-                        on_batch(self.stats)
                     continue
+                self._finish()  # nothing new: the batch in flight is not held back waiting for one
                 verdict = idle.check()
                 if verdict is not None:
                     self.stats.failure = verdict.failure
                     self.log.info("stopping", reason=verdict.reason, idle_seconds=until_idle)
                     break
                 self._update_lag()
+            self._finish()
             clean = True
         finally:
+            if not clean and self._inflight is not None and self._inflight.write is not None:
+                self._inflight.write.settle(timeout=60)  # uncommitted: redelivered; but no write after we stop
             self.close(leave=clean)
         return self.stats
 
@@ -178,29 +204,80 @@ class Worker:
 
     # -- one batch, stage by stage ----------------------------------------------
     def process_batch(self, records: list[ConsumedRecord]) -> None:
+        """One batch from decoding to its offset commit, with nothing left in flight."""
+        self._finish()
+        self._inflight = self._prepare(records)
+        self._finish()
+
+    def _prepare(self, records: list[ConsumedRecord]) -> Batch:
+        """Decode and extract a polled batch (dead-lettering what cannot be read)."""
         m = self.metrics
-        self.stats.batches += 1
-        self.stats.consumed += len(records)
+        self._read += len(records)
         m.messages_consumed.inc(len(records))
         m.batch_size.observe(len(records))
-        t0 = time.monotonic()
+        batch = Batch(records, [])
         with m.stage_duration.labels("decode").time():
             good = self._decode(records)
         # nlp and rules are timed by hand, not with .time(): they interleave inside one extract_articles call
         clock = {"nlp": 0.0, "rules": 0.0}
         t1 = time.monotonic()
-        results = self._extract(good, clock)
+        batch.results = self._extract(good, clock)
         m.stage_duration.labels("nlp").observe(max(0.0, time.monotonic() - t1 - clock["rules"]))
         m.stage_duration.labels("rules").observe(clock["rules"])
-        with m.stage_duration.labels("db_write").time():
-            results = self._store(results)
-        stored_at = time.time()  # the database commit: where end-to-end latency ends
-        with m.stage_duration.labels("commit").time():
-            self._with_retry("dead-letter topic", self._dlq.flush)
-            self._commit(records)
-        self._count(results, stored_at)
-        self.log.info("batch committed", messages=len(records), articles=len(results),
-                      seconds=round(time.monotonic() - t0, 3))
+        return batch
+
+    def _start_write(self, batch: Batch) -> None:
+        """Write the batch in a thread while the next one is read (or at once, without overlap)."""
+        self._inflight = batch
+        if not self.overlap:
+            self._finish()
+        elif batch.results:
+            results = batch.results
+            batch.write = BackgroundWrite(lambda: self._write(results))
+
+    def _finish(self) -> None:
+        """The batch in flight: its write, then its dead letters acknowledged, then its offsets committed."""
+        batch, self._inflight = self._inflight, None
+        if batch is None:
+            return
+        self._settle_write(batch)
+        t0 = time.monotonic()
+        self._with_retry("dead-letter topic", self._dlq.flush)
+        self._commit(batch.records)
+        self.metrics.stage_duration.labels("commit").observe(time.monotonic() - t0)
+        self._count(batch.results, batch.written.finished_at if batch.written else time.time())
+        self.stats.batches += 1
+        self.stats.consumed += len(batch.records)
+        self.log.info("batch committed", messages=len(batch.records), articles=len(batch.results),
+                      seconds=round(time.monotonic() - batch.started, 3))
+        if self._on_batch:
+            self._on_batch(self.stats)
+
+    def _settle_write(self, batch: Batch) -> None:
+        """The batch's database write, waited for (or done here); refused items are dead-lettered.
+
+        A write that failed in the thread is retried here, on the poll thread, which pauses the
+        partitions and keeps polling while it waits."""
+        if not batch.results:
+            return
+        t0 = time.monotonic()
+        done: Done[Any] | None = None
+        if batch.write is not None:
+            pending, batch.write = batch.write, None
+            try:
+                done = pending.wait()
+            except Exception as exc:
+                if not is_retriable(exc):
+                    raise
+                self.log.warning("database write failed; retrying", error=str(exc).splitlines()[0][:300])
+        if done is None:
+            results = batch.results
+            done = self._with_retry("database", lambda: timed(lambda: self._write(results)))
+            self.metrics.stage_duration.labels("db_write").observe(time.monotonic() - t0)
+        else:
+            self.metrics.stage_duration.labels("db_write").observe(done.seconds)
+        batch.written = done
+        batch.results = self._stored(batch.results, done.value)
 
     def _decode(self, records: list[ConsumedRecord]) -> list[tuple[ConsumedRecord, Article]]:
         """Decode and validate each message; anything it makes raise sends it to the dead-letter topic."""
@@ -236,25 +313,42 @@ class Worker:
         for record, art, _x in others:
             self.log.info("not English: stored without extraction", article_id=art.id, language=art.language,
                           partition=record.partition, offset=record.offset)
-        try:
-            pairs = list(extract_articles(self.nlp, [a for _r, a in english], **kw))
-            return others + [(rec, art, ext) for (rec, _a), (art, ext) in zip(english, pairs, strict=True)]
-        except Exception:  # one article broke the batch: find it by going one at a time
-            out: list[Extracted] = list(others)
-            for record, article in english:
-                try:
-                    out.extend((record, a, e) for a, e in extract_articles(self.nlp, [article], **kw))
-                except Exception as exc:
-                    self._dead_letter(record, exc, reasons.EXTRACTION_ERROR)
-            return out
+        pairs: list[tuple[Article, Extraction]] = []
+        parsed = extract_articles(self.nlp, [a for _r, a in english], **kw)
+        while True:
+            try:
+                pair = next(parsed, None)
+            except Exception:  # one article broke the batch: find it by going one at a time
+                return others + self._one_by_one(english, kw)
+            if pair is None:
+                break
+            pairs.append(pair)
+            # the batch before this one is committed as soon as its write is done, not after this whole
+            # parse (outside the try: what this raises is the database's or the broker's, not the article's)
+            self._finish_if_written()
+        return others + [(rec, art, ext) for (rec, _a), (art, ext) in zip(english, pairs, strict=True)]
 
-    def _store(self, results: list[Extracted]) -> list[Extracted]:
-        """One transaction for the batch (retried while the database is away); refused items are dead-lettered."""
-        if not results:
-            return results
+    def _one_by_one(self, english: list[tuple[ConsumedRecord, Article]], kw: dict[str, Any]) -> list[Extracted]:
+        out: list[Extracted] = []
+        for record, article in english:
+            try:
+                out.extend((record, a, e) for a, e in extract_articles(self.nlp, [article], **kw))
+            except Exception as exc:
+                self._dead_letter(record, exc, reasons.EXTRACTION_ERROR)
+        return out
+
+    def _finish_if_written(self) -> None:
+        batch = self._inflight
+        if batch is not None and batch.write is not None and batch.write.succeeded():
+            self._finish()
+
+    def _write(self, results: list[Extracted]) -> Any:
+        """One transaction for the batch (run in the writer thread, or retried on the poll thread)."""
         items = [(art, ext, rec.position) for rec, art, ext in results]
-        written = self._with_retry("database", lambda: write_batch(self.engine, items,
-                                                                   extractor_version=EXTRACTOR_VERSION))
+        return write_batch(self.engine, items, extractor_version=EXTRACTOR_VERSION)
+
+    def _stored(self, results: list[Extracted], written: Any) -> list[Extracted]:
+        """What the store kept; what it refused is dead-lettered."""
         self.metrics.stories_created.inc(written.stories.new)
         self.metrics.story_merges.inc(written.stories.merges)
         self.metrics.story_seconds.inc(written.stories.seconds)
@@ -320,10 +414,17 @@ class Worker:
         return result
 
     def _commit(self, records: list[ConsumedRecord]) -> None:
+        """Commit the batch's offsets on the partitions this worker still owns (a revoked one is read
+        again by its new owner, and rewritten idempotently: committing it here could move its
+        committed offset back behind the new owner's)."""
+        owned = self._consumer.assignment()
         offsets: dict[tuple[str, int], int] = {}
         for r in records:
             key = (r.topic, r.partition)
-            offsets[key] = max(offsets.get(key, 0), r.offset + 1)
+            if key in owned:
+                offsets[key] = max(offsets.get(key, 0), r.offset + 1)
+        if not offsets:
+            return
         try:
             self._consumer.commit(offsets)
         except CommitFailed as exc:
@@ -344,3 +445,10 @@ class Worker:
                 self.metrics.set_lag(self.group, topic, partition, lag)
         except Exception as exc:  # lag is informative only; never stop consuming for it
             self.log.debug("lag update failed", error=str(exc))
+
+
+def _per_thread_database(engine: Any) -> bool:
+    """An in-memory SQLite database is one per thread (SingletonThreadPool): a writer thread would miss it."""
+    from sqlalchemy.pool import SingletonThreadPool
+
+    return isinstance(getattr(engine, "pool", None), SingletonThreadPool)

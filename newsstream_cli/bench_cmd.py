@@ -35,12 +35,17 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
               help=f"consumer batch size (default {default_of('batch_size')})")
 @click.option("--nlp-batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="nlp.pipe batch_size of the bare reference")
+@click.option("--paired-reference/--no-paired-reference", default=True, show_default=True,
+              help="measure bare nlp.pipe again right before each end-to-end run and compare the run with it")
 @click.option("--producer-articles", type=click.IntRange(min=1), default=5000, show_default=True,
               help="messages for the producer stage (the corpus cycled under new ids)")
 @click.option("--rate", type=click.FloatRange(min=0.1), help="offered rate of the latency stage, articles/s "
               "(default: half the measured end-to-end maximum)")
 @click.option("--latency-seconds", type=click.FloatRange(min=1), default=30.0, show_default=True,
               help="how long the latency stage offers that rate")
+@click.option("--setting", multiple=True, metavar="NAME=VALUE",
+              help="a NEWSSTREAM_ setting for every worker the bench starts (e.g. overlap_writes=false); "
+                   "otherwise they get the defaults, whatever the shell sets")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
               help="write every figure as JSON to this path")
 @click.option("--workdir", type=click.Path(file_okay=False),

@@ -79,6 +79,8 @@ class DatabaseSettings(BaseSettings):
     database_url: str = Field("sqlite:///newsstream.db", repr=False,
                               description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
     database_password: SecretStr | None = Field(None, description="password added to database_url when set")
+    overlap_writes: bool = Field(True, description="a worker writes each batch in a thread while it parses the "
+                                 "next one (false: one batch at a time)")
 
     def database_url_with_password(self) -> str:
         """The URL to connect with; the password is only added here, never shown."""

@@ -78,6 +78,9 @@ def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
             assert set(w["stage_seconds"]) == {"decode", "nlp", "rules", "db_write", "commit"}
             assert 0 < w["story_seconds"] <= w["stage_seconds"]["db_write"], label  # issue 15: inside db_write
         assert 0 < run["story_share"] < 1, label
+        ref = run["reference"]  # bare nlp.pipe again, right before this run, in the form it is compared with
+        assert ref["kind"] == ("1 process" if run["workers"] == 1 else f"n_process={run['workers']}"), label
+        assert run["x_paired_reference"] == pytest.approx(run["articles_per_s"] / ref["articles_per_s"]), label
         _positive(sum(w["stage_seconds"]["nlp"] for w in run["per_worker"]), f"{label} nlp seconds")
 
     lat = data["latency"]
@@ -104,4 +107,8 @@ def test_bench_runs_every_stage_on_a_few_articles(tmp_path: Path) -> None:
         "restart after SIGKILL / cold start, time to first commit"}
     assert any(t["target"].startswith("story assignment / worker time") for t in data["targets"])
     assert "(stories, in db_write)" in res.stdout
+    by_name = {t["target"]: t["value"] for t in data["targets"]}  # the targets read the paired ratios
+    assert by_name["e2e sqlite 1 worker / bare 1 process"] == e2e["sqlite-1w"]["x_paired_reference"]
+    assert by_name["e2e postgresql 2 workers / bare n_process=2"] == e2e["postgresql-2w"]["x_paired_reference"]
+    assert "measured right before it" in res.stdout
     assert "| 1. bare `nlp.pipe`" in res.stdout  # the table
