@@ -189,6 +189,8 @@ def _watch(s: Any, paths: tuple[str, ...], feeds: tuple[str, ...], interval: flo
 
 def _finish(s: Any, metrics: Metrics, stats: Any, summary_format: str, looping: bool, interrupted: bool) -> None:
     """The summary, the last scrape, and the exit code: 1 when nothing was sent for want of input."""
+    if s.producer_metrics_port >= 0:  # set before the summary: a scrape right after it reads the stop
+        metrics.stopping_gauge.set(1)
     emit_summary(stats.as_dict(), summary_format, stats.summary())
     if s.producer_metrics_port >= 0:  # the final counts reach Prometheus, and the stop reads as deliberate
         metrics.stopping(unscraped_timeout=s.producer_scrape_wait)

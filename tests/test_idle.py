@@ -42,10 +42,19 @@ class Peer(threading.Thread):
     def run(self) -> None:
         try:
             self.consumer.subscribe([self.topic])
+            held = False
             while not self.leave.is_set():
                 if self.reading is not None and not self.reading.is_set() and self.consumer.assignment():
-                    time.sleep(0.1)
+                    # busy, as a worker waiting out an outage is: its partitions paused, the group still
+                    # polled, so a rebalance round completes and nothing is read meanwhile
+                    if not held:
+                        self.consumer.hold()
+                        held = True
+                    self.consumer.keep_alive(0.3)
                     continue
+                if held:
+                    self.consumer.release()
+                    held = False
                 got = self.consumer.poll(50, timeout=0.3)
                 if got:
                     self.consumer.commit({(r.topic, r.partition): r.offset + 1 for r in got})
