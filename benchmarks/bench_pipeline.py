@@ -712,6 +712,11 @@ def render(result: dict[str, Any]) -> str:
         row("2. extraction layer (`load_nlp` + `extract_articles`), 1 process", result["extract"])
     for r in result.get("e2e", {}).values():
         row(f"3. end to end, {r['backend']}, {r['workers']} worker(s)", r)
+    if "producer" in result:
+        row("4. producer alone (send until acknowledged)", result["producer"])
+    c = result["corpus"]
+    lines.append(f"| (parsing the corpus file, for reference) | {c['articles']} | {c['parse_seconds']:.2f} | "
+                 f"{c['parse_articles_per_s']:,.1f} | | | |")
     paired = [r for r in result.get("e2e", {}).values() if "reference" in r]
     if paired:
         lines += ["", "| 3. end to end against bare `nlp.pipe` measured right before it | bare | bare articles/s | "
@@ -720,11 +725,6 @@ def render(result: dict[str, Any]) -> str:
             lines.append(f"| {r['backend']}, {r['workers']} worker(s) | {r['reference']['kind']} | "
                          f"{r['reference']['articles_per_s']:,.1f} | {r['articles_per_s']:,.1f} | "
                          f"{_f(r['x_paired_reference'])} |")
-    if "producer" in result:
-        row("4. producer alone (send until acknowledged)", result["producer"])
-    c = result["corpus"]
-    lines.append(f"| (parsing the corpus file, for reference) | {c['articles']} | {c['parse_seconds']:.2f} | "
-                 f"{c['parse_articles_per_s']:,.1f} | | | |")
     if result.get("producer_codecs"):
         lines += ["", "| 4. producer by codec | rounds, articles/s | best articles/s | bytes on the broker | "
                   "bytes / article | of the raw bytes | ≥ 5,000/s |", "|---|---:|---:|---:|---:|---:|---|"]

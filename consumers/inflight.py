@@ -1,7 +1,8 @@
 """A batch between its extraction and its offset commit, and its database write in a thread.
 
 The worker writes batch N in a thread while its own thread polls and parses batch N+1: spaCy
-runs while the write waits on the database (the GIL is released in both). Only the write moves
+runs while the write waits on the database, though the Python parts of both still take turns at
+the GIL (docs/benchmarks.md, eighth session: one worker 7-23 % faster). Only the write moves
 to the thread. Everything that touches the Kafka consumer (pausing, polling during a retry,
 committing) stays on the poll thread, so a write that fails in the thread is retried there.
 At most one batch is in flight, and batches are written and committed in the order they were read.
