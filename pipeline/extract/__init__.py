@@ -9,6 +9,6 @@ events), ``dates`` (dates relative to publication), ``modality``, ``lexicon`` + 
 from pipeline.extract.core import extract_articles, extract_doc
 from pipeline.extract.nlp import load_nlp
 
-EXTRACTOR_VERSION = "2026.12.2"  # 2026.12.2: event families, statements, sectors, labels; 2026.12.1: places
+EXTRACTOR_VERSION = "2026.12.3"  # .3: WordNet non-events, CREATE; .2: families, statements, labels; .1: places
 
 __all__ = ["EXTRACTOR_VERSION", "extract_articles", "extract_doc", "load_nlp"]

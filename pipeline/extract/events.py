@@ -30,6 +30,7 @@ from pipeline.extract.dates import normalize_date
 from pipeline.extract.entities import EntityState, RawMention, dateline_region, doc_text, sentences
 from pipeline.extract.lexicon import OTHER, STATEMENT, Lexicon, default_lexicon
 from pipeline.extract.modality import Modality, modality, negated
+from pipeline.extract.senses import no_happening
 from pipeline.records import Event, Span, Trigger
 
 _RELATIVE = frozenset({"who", "that", "which", "whom"})
@@ -360,10 +361,16 @@ class _Builder:
             return None
         if phrase is not None and phrase in lex.ignore:  # "spend time", "take place"
             return None
+        xcomp = _child(verb, "xcomp")
+        if xcomp is not None and f"{lemma} {xcomp.lemma_.lower()}" in lex.ignore:  # "declined to comment"
+            return None
+        if ptype == OTHER and lex.no_happening and no_happening(phrase or lemma, lex.no_happening):
+            return None  # a verb the lexicon does not type whose commonest sense is a state: "dominate", "listen"
         actor, target = self.arguments(verb, phrase)
         if target is not None and target.entity >= 0 and self.entities[target.entity].label == "ORG":
             ptype = (lex.org_target or {}).get(ptype, ptype)  # buying a company is a merger
-        ptype = self.constrained(ptype, lemma, actor, None if phrase is not None else target, verb)
+        ptype = self.constrained(ptype, lemma, actor, None if phrase is not None else target, verb,
+                                 has_target=target is not None or phrase is not None)
         mod = modality(verb, lex)
         future = any(c.dep_ == "aux" and c.lower_ in ("will", "shall", "'ll") for c in verb.children)
         day, day_text = self.date_of(verb, future)
@@ -382,9 +389,11 @@ class _Builder:
             source=self.source(mod), family=lex.family(ptype), plover=lex.plover(ptype))
         return k, event, mod.reporter
 
-    def constrained(self, ptype: str, lemma: str, actor: Ref | None, target: Ref | None, verb: Token) -> str:
+    def constrained(self, ptype: str, lemma: str, actor: Ref | None, target: Ref | None, verb: Token,
+                    has_target: bool | None = None) -> str:
         """The type, or what it becomes when its arguments are not what the lexicon's constraints ask:
-        "warned about the risk" is no THREATEN, "released a report" no RELEASE, "grew stronger" no PRICE_CHANGE."""
+        "warned about the risk" is no THREATEN, "released a report" no RELEASE, "grew stronger" no PRICE_CHANGE,
+        "asked whether" (no one asked to do anything) no REQUEST."""
         rules = self.lex.constraints or {}
         rule = rules.get(f"{ptype}:{lemma}") or rules.get(ptype)
         if not rule:
@@ -395,6 +404,10 @@ class _Builder:
                 ok = self._kind(arg, rule[role])
         if ok and rule.get("figure"):
             ok = self._figure(verb, actor, target)
+        if ok and "need" in rule:
+            present = {"actor": actor is not None, "target": target is not None if has_target is None else has_target,
+                       "complement": verb.pos_ != "NOUN" and _complement(verb)}
+            ok = any(present[n] for n in rule["need"])
         return ptype if ok else rule.get("else", OTHER)
 
     def _kind(self, ref: Ref, kind: str) -> bool:
@@ -403,6 +416,9 @@ class _Builder:
             return label == "ORG" or (label is None and ref.sector in _ORG_SECTORS)
         if kind == "person":
             return label == "PERSON" or (label is None and ref.sector is not None and ref.sector not in _ORG_SECTORS)
+        if kind == "place":  # "returned to Madrid", "left the house"; not "returned to form"
+            head = self.text[ref.start:ref.end].lower().split()[-1:]
+            return label in _PLACES or (label is None and bool(set(head) & self.lex.place_nouns))
         if kind == "who":  # someone, not somewhere: "visited Tomas Berg", not "visited a school"
             head = self.text[ref.start:ref.end].lower().split()[-1:]
             return label in ("PERSON", "ORG", "NORP") or (
@@ -455,6 +471,7 @@ class _Builder:
             return None
         actor = self.resolver.ref(actor_tok) if actor_tok is not None else None
         target = self.resolver.ref(target_tok) if target_tok is not None else None
+        ptype = self.constrained(ptype, lemma, actor, target, noun)  # "Xbox sales" are no sale of anything
         head = self.clause_of[noun.i]
         mod = modality(self.doc[head], self.lex) if head >= 0 else Modality("asserted")
         reporter = mod.reporter
@@ -480,6 +497,12 @@ class _Builder:
             for sk, _, ev in found:
                 if sk == k - 1 and ev.date is None:
                     ev.date, ev.date_text = day, dtext
+
+
+def _complement(verb: Token) -> bool:
+    """What a request or an undertaking asks for: "asked them to leave", "asked for a delay", "agreed to a deal"."""
+    return any(c.dep_ == "xcomp" or (c.dep_ == "prep" and c.lower_ in ("for", "to") and _child(c, "pobj") is not None)
+               for c in verb.children)
 
 
 def _quote(verb: Token) -> tuple[int, int] | None:

