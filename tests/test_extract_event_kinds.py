@@ -139,6 +139,12 @@ def test_he_in_a_relative_clause_is_the_actor_of_the_clause_it_describes(nlp) ->
     ("Many good ideas fall by the wayside.", "fall", None, "PRICE_CHANGE"),
     ("Umbro lost two sponsorship deals.", "lost", None, "LOSE"),
     ("Arsenal lost to Chelsea.", "lost", "LOSE", None),
+    ("The scandal led to the arrest of two tycoons in Oslo.", "arrest", "ARREST", None),  # WordNet: a person
+    ("Police have met community leaders in Oslo.", "met", "MEET", None),  # WordNet: a person
+    ("Northwind Company married speech technology with web search.", "married", None, "MARRY"),
+    ("Anna Virtanen and Tomas Berg split up in 1982.", "split", "DIVORCE", None),
+    ("Tomas Berg would not be drawn on specifics.", "drawn", None, "DRAW"),
+    ("The rapper filmed a video in Oslo.", "filmed", "CREATE", "RELEASE_WORK"),
 ])
 def test_types_whose_arguments_do_not_fit_are_not_given(nlp, text: str, trigger: str, wanted: str | None,
                                                         not_wanted: str | None) -> None:
@@ -183,6 +189,74 @@ def test_the_sales_of_a_product_are_no_sale(nlp) -> None:
 def test_a_verb_that_describes_no_happening_is_no_event(nlp, text: str, verb: str) -> None:
     evs = events(nlp, text, keep_all_events=True)
     assert verb not in [e.trigger.text for e in evs], [(e.type, e.trigger.text) for e in evs]
+
+
+MATCH = ("Arsenal beat Chelsea 2-1 in the Premiership on Saturday. The striker scored twice and the keeper saved a "
+         "penalty. Kenny saved from Henry after the break, and the referee booked two players. The league leaders "
+         "struck late through a header from a corner, and the goal settled the match.")
+
+
+def test_in_a_match_report_the_play_is_no_event_but_the_result_is(nlp) -> None:
+    evs = events(nlp, MATCH, keep_all_events=True)
+    types = {e.trigger.text: e.type for e in evs}
+    assert types.get("beat") == "WIN" and types.get("scored") == "SCORE", types
+    assert "saved" not in types and "struck" not in types, types  # play, not AID or ASSAULT
+    outside = events(nlp, "The navy saved Tomas Berg off Bergen on Monday.", keep_all_events=True)
+    assert "AID" in [e.type for e in outside]  # the same verb outside a match report
+
+
+REVIEW = ("The band played for an hour at the festival. Their album and its first single topped the chart, the "
+          "singer won best newcomer and the film of the tour won at the ceremony. The director and the cast of the "
+          "musical, its stars and the actress of the drama, came to the premiere of the film.")
+
+
+def test_in_a_review_playing_is_performing_and_winning_an_award(nlp) -> None:
+    types = {e.trigger.text.split()[0]: e.type for e in events(nlp, REVIEW, keep_all_events=True)}
+    assert types.get("played") == "PERFORM" and types.get("won") == "AWARD", types
+    match = events(nlp, "Arsenal played Chelsea on Saturday.")
+    assert [e.type for e in match if e.trigger.text == "played"] == ["PLAY"]
+
+
+@pytest.mark.parametrize("text, verb, etype", [
+    ("Norwich have signed Graham Stuart from Charlton.", "signed", "APPOINT"),
+    ("Russia signed the Energy Charter in 1994.", "signed", "AGREE"),
+    ("Anna Virtanen committed suicide in 2003.", "committed", "DIE"),
+    ("Tomas Berg was beaten to death in Vesk.", "beaten", "ASSAULT"),
+])
+def test_a_phrase_or_its_object_gives_the_sense(nlp, text: str, verb: str, etype: str) -> None:
+    types = [e.type for e in events(nlp, text, keep_all_events=True) if e.trigger.text.split()[0] == verb]
+    assert types == [etype], types
+
+
+def test_a_phrasal_verb_the_lexicon_does_not_list_is_held_to_its_verb_s_constraints(nlp) -> None:
+    evs = events(nlp, "The coach left two players out.", keep_all_events=True)
+    assert "TRAVEL" not in [e.type for e in evs], [(e.type, e.trigger.text) for e in evs]
+
+
+@pytest.mark.parametrize("text, verb, etype", [
+    ("Northwind Company cut jobs in March. It sells phones in Norway.", "sells", None),  # a state of affairs
+    ("Northwind Company sells phones in Norway. It cut jobs in March.", "sells", "TRANSFER_OWNERSHIP"),  # a headline
+    ("Northwind Company cut jobs in March. It sold its phone unit to Vesk Mining.", "sold", "MERGER"),
+    ("Northwind Company cut jobs in March. If Vesk Mining sues the firm, it will fight.", "sues", "LAWSUIT"),
+])
+def test_a_habitual_present_is_no_event(nlp, text: str, verb: str, etype: str | None) -> None:
+    types = [e.type for e in events(nlp, text, keep_all_events=True) if e.trigger.text.split()[0] == verb]
+    assert types == ([etype] if etype else []), types
+
+
+def test_an_award_named_by_best_is_an_award_and_a_tribute_is_no_payment(nlp) -> None:
+    evs = events(nlp, "Hilary Swank won best actress at the Oscars. Tomas Berg paid tribute to Anna Virtanen.",
+                 keep_all_events=True)
+    assert typed(evs, "AWARD").trigger.text.startswith("won")
+    assert "TRANSFER_MONEY" not in [e.type for e in evs]
+
+
+def test_a_price_change_needs_a_figure_as_its_head_noun(nlp) -> None:
+    evs = events(nlp, "Northwind Company raised its sales targets. Vesk Mining raised its prices by 5%.",
+                 keep_all_events=True)
+    by_target = {e.target.text if e.target else None: e.type for e in evs if e.trigger.lemma.startswith("raise")}
+    assert by_target.get("its prices") == "PRICE_CHANGE", by_target
+    assert by_target.get("its sales targets") != "PRICE_CHANGE", by_target
 
 
 def test_a_verb_inside_a_name_is_no_event(nlp) -> None:

@@ -146,12 +146,19 @@ def test_a_type_without_family_and_broken_json_are_refused(tmp_path) -> None:
 def test_a_constraint_need_and_a_wordnet_sense_file_are_checked_at_load_time(tmp_path) -> None:
     path = tmp_path / "needs.json"
     path.write_text('{\n  "types": {"ARREST": {"family": "justice"}},\n  "constraints": {\n'
-                    '    "ARREST": {"need": ["object"]}\n  }\n}\n', encoding="utf-8")
+                    '    "ARREST": {"need": ["subject"]}\n  }\n}\n', encoding="utf-8")
     with pytest.raises(LexiconError, match=rf"^{path}:4: constraints: ARREST: 'need' must be one of a list of"):
         Lexicon.from_file(path)
     path.write_text('{\n  "no_happening_senses": [\n    "verb.stative",\n    "verb.feelings"\n  ]\n}\n',
                     encoding="utf-8")
     with pytest.raises(LexiconError, match=rf"^{path}:4: no_happening_senses: 'verb.feelings' is not a WordNet"):
+        Lexicon.from_file(path)
+    path.write_text('{\n  "domains": {\n    "sport": {"cues": ["goal"], "min_share": 2}\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:3: domains: 'sport' needs 'cues' \(nouns\) and a 'min_share'"):
+        Lexicon.from_file(path)
+    path.write_text('{\n  "domains": {\n    "film": {"cues": ["film"], "min_share": 0.1,\n'
+                    '             "retype": {"ASSAULT": "OSCAR"}}\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"^{path}:3: domains: 'film': retype: unknown type 'OSCAR'"):
         Lexicon.from_file(path)
 
 
@@ -163,3 +170,5 @@ def test_wordnet_gives_the_commonest_sense_of_a_verb_from_the_installed_package(
     assert senses.no_happening("make up") and not senses.no_happening("attack")
     assert senses.first_sense("dominate utterly") is None and senses.no_happening("dominate utterly")  # as its verb
     assert senses.first_sense("zzfrobnicate") is None
+    assert [senses.agent_noun(w) for w in ("tycoons", "activist", "committee", "firework", "pressures")] == [
+        "person", "person", "group", None, None]

@@ -30,7 +30,8 @@ from pipeline.extract.dates import normalize_date
 from pipeline.extract.entities import EntityState, RawMention, dateline_region, doc_text, sentences
 from pipeline.extract.lexicon import OTHER, STATEMENT, Lexicon, default_lexicon
 from pipeline.extract.modality import Modality, modality, negated
-from pipeline.extract.senses import no_happening
+from pipeline.extract.readings import best_of, complement, doc_domains, habitual, own_tokens
+from pipeline.extract.senses import agent_noun, no_happening
 from pipeline.records import Event, Span, Trigger
 
 _RELATIVE = frozenset({"who", "that", "which", "whom"})
@@ -207,6 +208,9 @@ class _Builder:
         self.resolver = Resolver(doc, mentions, entities, lex)
         self.clauses = _Clauses(lex)
         self.dateline = dateline_region(self.text)
+        domains = sorted(doc_domains(doc, lex.domains))  # "sport": a match report, where "saved" is play
+        self.no_event: frozenset[str] = frozenset().union(*(lex.domains[d].no_event for d in domains))
+        self.retype: dict[str, str] = {k: v for d in domains for k, v in lex.domains[d].retype.items()}
         pos, dep = _token_arrays(doc)
         self.is_trigger = [False] * len(doc)
         self.nouns = []
@@ -280,6 +284,10 @@ class _Builder:
             if p is not None:
                 ptype, phrase = t, p
                 trig_end = obj if obj.i == trig_end.i + 1 else trig_end
+        if phrase is None and best_of(verb):  # "won best actress", "was named best film"
+            t, p = lex.verb_type(lemma, "best")
+            if p is not None:
+                ptype, phrase = t, p
         if phrase is None:
             ptype, phrase, trig_end = self._prep_typing(verb, lemma, ptype, trig_end)
         if ptype is None or (ptype == OTHER and phrase is None):
@@ -361,26 +369,32 @@ class _Builder:
             return None
         if phrase is not None and phrase in lex.ignore:  # "spend time", "take place"
             return None
-        xcomp = _child(verb, "xcomp")
-        if xcomp is not None and f"{lemma} {xcomp.lemma_.lower()}" in lex.ignore:  # "declined to comment"
+        for word in (_child(verb, "dobj"), _child(verb, "xcomp")):  # "paid tribute", "declined to comment"
+            if word is not None and f"{lemma} {word.lemma_.lower()}" in lex.ignore:
+                return None
+        if phrase is None and lemma in self.no_event:  # "Kenny saved", "his strike" in a match report
             return None
         if ptype == OTHER and lex.no_happening and no_happening(phrase or lemma, lex.no_happening):
             return None  # a verb the lexicon does not type whose commonest sense is a state: "dominate", "listen"
         actor, target = self.arguments(verb, phrase)
         if target is not None and target.entity >= 0 and self.entities[target.entity].label == "ORG":
             ptype = (lex.org_target or {}).get(ptype, ptype)  # buying a company is a merger
-        ptype = self.constrained(ptype, lemma, actor, None if phrase is not None else target, verb,
-                                 has_target=target is not None or phrase is not None)
+        listed = phrase is not None and (phrase in lex.phrases or phrase in lex.verbs)  # not "leave out" as "leave"
+        ptype = self.constrained(ptype, lemma, actor, None if listed else target, verb,
+                                 has_target=target is not None or listed)
+        ptype = self.retype.get(ptype, ptype)  # in a review, "the band played" is a performance
         mod = modality(verb, lex)
         future = any(c.dep_ == "aux" and c.lower_ in ("will", "shall", "'ll") for c in verb.children)
         day, day_text = self.date_of(verb, future)
+        k, sentence = self.sentence(verb.i)
+        if lex.habitual_present and day_text is None and k > 0 and mod.mode != "hypothetical" and habitual(verb):
+            return None  # "BT Retail, which sells net services": a state of affairs (a headline may be present)
         location = None
         for m in self.places.get(verb.i, ()):
             if (actor and actor.start == m.start) or (target and target.start == m.start):
                 continue
             location = Ref(m.start, m.end, m.entity)
             break
-        k, sentence = self.sentence(verb.i)
         end = trig_end.idx + len(trig_end.text)
         event = Event(
             type=ptype, trigger=Trigger(text=self.text[verb.idx:end], lemma=phrase or lemma, start=verb.idx, end=end),
@@ -406,31 +420,39 @@ class _Builder:
             ok = self._figure(verb, actor, target)
         if ok and "need" in rule:
             present = {"actor": actor is not None, "target": target is not None if has_target is None else has_target,
-                       "complement": verb.pos_ != "NOUN" and _complement(verb)}
+                       "object": verb.pos_ != "NOUN" and _child(verb, "dobj") is not None,
+                       "complement": verb.pos_ != "NOUN" and complement(verb)}
             ok = any(present[n] for n in rule["need"])
         return ptype if ok else rule.get("else", OTHER)
 
     def _kind(self, ref: Ref, kind: str) -> bool:
         label = self.entities[ref.entity].label if ref.entity >= 0 else None
+        head = self.text[ref.start:ref.end].lower().split()[-1:]
+        # an unnamed noun with no sector: WordNet's commonest sense says whether it is someone ("tycoons",
+        # "activist": person; "committee": group) or something ("firework", "pressures")
+        agent = agent_noun(head[0]) if label is None and ref.sector is None and head else None
         if kind == "org":
             return label == "ORG" or (label is None and ref.sector in _ORG_SECTORS)
         if kind == "person":
-            return label == "PERSON" or (label is None and ref.sector is not None and ref.sector not in _ORG_SECTORS)
+            return label == "PERSON" or agent == "person" or (
+                label is None and ref.sector is not None and ref.sector not in _ORG_SECTORS)
+        if kind == "thing":  # no one: "signed the charter", not "signed Graham Stuart"
+            return not self._kind(ref, "person")
         if kind == "place":  # "returned to Madrid", "left the house"; not "returned to form"
-            head = self.text[ref.start:ref.end].lower().split()[-1:]
             return label in _PLACES or (label is None and bool(set(head) & self.lex.place_nouns))
         if kind == "who":  # someone, not somewhere: "visited Tomas Berg", not "visited a school"
-            head = self.text[ref.start:ref.end].lower().split()[-1:]
-            return label in ("PERSON", "ORG", "NORP") or (
+            return label in ("PERSON", "ORG", "NORP") or agent is not None or (
                 label is None and ref.sector is not None and not set(head) & self.lex.place_nouns)
-        return label in _PARTY_LABELS or (label is None and ref.sector is not None)  # a party
+        return label in _PARTY_LABELS or agent is not None or (label is None and ref.sector is not None)  # a party
 
     def _figure(self, verb: Token, actor: Ref | None, target: Ref | None) -> bool:
+        """Its subject or object is a figure ("interest rates", not "sales targets"), or its own clause has
+        an amount."""
         for ref in (actor, target):
-            words = self.text[ref.start:ref.end].lower().split() if ref is not None else []
-            if any(w in self.lex.figure_nouns for w in words):
+            head = self.text[ref.start:ref.end].lower().split()[-1:] if ref is not None else []
+            if set(head) & self.lex.figure_nouns:
                 return True
-        return any(t.ent_type_ in _AMOUNTS for t in verb.subtree)
+        return any(t.ent_type_ in _AMOUNTS for t in own_tokens(verb))
 
     def source(self, mod: Modality) -> Span | None:
         return self.span(self.resolver.ref(_source_noun(mod.source))) if mod.source is not None else None
@@ -458,7 +480,7 @@ class _Builder:
         lemma = noun.lemma_.lower()
         modifier = next((c.lower_ for c in noun.lefts if c.dep_ == "compound"), None)  # "job cuts"
         ptype = self.lex.noun_type(lemma, modifier) or self.lex.noun_type(noun.lower_, modifier)
-        if ptype is None:
+        if ptype is None or lemma in self.no_event:
             return None
         actor_tok = None
         for c in noun.lefts:
@@ -472,6 +494,7 @@ class _Builder:
         actor = self.resolver.ref(actor_tok) if actor_tok is not None else None
         target = self.resolver.ref(target_tok) if target_tok is not None else None
         ptype = self.constrained(ptype, lemma, actor, target, noun)  # "Xbox sales" are no sale of anything
+        ptype = self.retype.get(ptype, ptype)
         head = self.clause_of[noun.i]
         mod = modality(self.doc[head], self.lex) if head >= 0 else Modality("asserted")
         reporter = mod.reporter
@@ -497,12 +520,6 @@ class _Builder:
             for sk, _, ev in found:
                 if sk == k - 1 and ev.date is None:
                     ev.date, ev.date_text = day, dtext
-
-
-def _complement(verb: Token) -> bool:
-    """What a request or an undertaking asks for: "asked them to leave", "asked for a delay", "agreed to a deal"."""
-    return any(c.dep_ == "xcomp" or (c.dep_ == "prep" and c.lower_ in ("for", "to") and _child(c, "pobj") is not None)
-               for c in verb.children)
 
 
 def _quote(verb: Token) -> tuple[int, int] | None:

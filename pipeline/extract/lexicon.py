@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,17 @@ _WORD_SECTIONS = ("verbs", "phrases", "nouns")
 
 class LexiconError(ValueError):
     """A lexicon file that cannot be used: the message names the file, the line and why."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A kind of report recognised by its nouns ("sport": striker, penalty, league), in which some words
+    name no event ("saved", "struck": play in a match)."""
+
+    cues: frozenset[str]
+    min_share: float
+    no_event: frozenset[str]
+    retype: dict[str, str] = field(default_factory=dict)  # type -> the type it has there ("PLAY" -> "PERFORM")
 
 
 @dataclass(frozen=True)
@@ -83,8 +94,8 @@ def _invert(data: dict[str, Any], section: str, types: dict[str, TypeInfo], wher
     return out
 
 
-_KINDS = ("party", "person", "org", "who", "place")
-_NEEDS = ("actor", "target", "complement")
+_KINDS = ("party", "person", "org", "who", "place", "thing")
+_NEEDS = ("actor", "target", "object", "complement")
 _CONSTRAINT_KEYS = {"target": _KINDS, "actor": _KINDS, "figure": (True,)}
 
 
@@ -119,6 +130,23 @@ def _senses(data: dict[str, Any], where: str, text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def _domains(data: dict[str, Any], types: dict[str, TypeInfo], where: str, text: str) -> dict[str, Domain]:
+    out = {}
+    for name, d in data.get("domains", {}).items():
+        line = _line_of(text, name, section="domains")
+        share = d.get("min_share") if isinstance(d, dict) else None
+        if not isinstance(share, (int, float)) or not 0 < share < 1 or not d.get("cues"):
+            raise LexiconError(f"{where}:{line}: domains: {name!r} needs 'cues' (nouns) and a 'min_share' "
+                               "between 0 and 1")
+        retype = dict(d.get("retype", {}))
+        bad = [t for pair in retype.items() for t in pair if t not in types]
+        if bad:
+            raise LexiconError(f"{where}:{line}: domains: {name!r}: retype: unknown type {bad[0]!r}")
+        out[name] = Domain(frozenset(_key(w) for w in d["cues"]), float(share),
+                           frozenset(_key(w) for w in d.get("no_event", [])), retype)
+    return out
+
+
 @dataclass(frozen=True)
 class Lexicon:
     verbs: dict[str, str]
@@ -138,6 +166,8 @@ class Lexicon:
     figure_nouns: frozenset[str] = frozenset()
     place_nouns: frozenset[str] = frozenset()
     no_happening: frozenset[str] = frozenset()  # WordNet verb senses of no event (see _about)
+    domains: dict[str, Domain] = field(default_factory=dict)  # name -> its cues and words of no event
+    habitual_present: bool = False  # a simple present with no date is a state of affairs, not an event
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "<lexicon>", text: str = "") -> Lexicon:
@@ -161,7 +191,8 @@ class Lexicon:
                    role_nouns=words("role_nouns"), group_nouns=words("group_nouns"), types=types,
                    sectors=sectors, reporting_typed=words("reporting_typed"), org_target=dict(org_target),
                    constraints=_constraints(data, types, where, text), figure_nouns=words("figure_nouns"),
-                   place_nouns=words("place_nouns"), no_happening=_senses(data, where, text))
+                   place_nouns=words("place_nouns"), no_happening=_senses(data, where, text),
+                   domains=_domains(data, types, where, text), habitual_present=bool(data.get("habitual_present")))
 
     @classmethod
     def from_file(cls, path: str | Path) -> Lexicon:

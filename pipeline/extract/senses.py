@@ -57,9 +57,48 @@ def _verb_first_senses() -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _agent_nouns() -> dict[str, str]:
+    """Nouns whose most frequent WordNet sense is a person ("tycoon", "activist") or a group ("committee"):
+    lemma -> "person" or "group". Only these are kept (about 13,000 of WordNet's 117,000 nouns)."""
+    base = wordnet_dir()
+    if base is None:
+        _verb_first_senses()  # raises the LookupError that says what to install
+        return {}
+    wanted = {"14": "group", "18": "person"}  # lexnames: noun.group, noun.person
+    files: dict[str, str] = {}
+    with (base / "data.noun").open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith("  "):
+                offset, lex_filenum, *_ = line.split(" ", 2)
+                if lex_filenum in wanted:
+                    files[offset] = wanted[lex_filenum]
+    out: dict[str, str] = {}
+    with (base / "index.noun").open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("  "):
+                continue
+            parts = line.split()
+            first = parts[6 + int(parts[3])] if int(parts[2]) else ""
+            if first in files:
+                out[parts[0].replace("_", " ")] = files[first]
+    return out
+
+
+def agent_noun(word: str) -> str | None:
+    """"person" or "group" when the most frequent WordNet sense of noun ``word`` (or of its singular:
+    "tycoons") is one, else None: "tycoon" -> "person", "committee" -> "group", "firework" -> None."""
+    table = _agent_nouns()
+    w = word.lower()
+    for cand in (w, w[:-1] if w.endswith("s") else None, w[:-2] if w.endswith("es") else None):
+        if cand and cand in table:
+            return table[cand]
+    return None
+
+
 def load() -> int:
-    """Read the sense files now (a worker does it at start-up, with the model): the number of verbs."""
-    return len(_verb_first_senses())
+    """Read the sense files now (a worker does it at start-up, with the model): the verbs and agent nouns."""
+    return len(_verb_first_senses()) + len(_agent_nouns())
 
 
 def first_sense(lemma: str) -> str | None:
