@@ -8,6 +8,7 @@ runs as one combined broker + controller on 127.0.0.1. Knows nothing of SQL or s
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -162,24 +163,40 @@ class LocalBroker:
 
     # -- jars -----------------------------------------------------------------
     def ensure_jars(self, *, quiet: bool = True) -> Path:
-        """Resolve the pinned Kafka release from Maven Central into ``jars_dir`` (once)."""
-        if self.jars_dir.is_dir() and any(self.jars_dir.glob("kafka_2.13-*.jar")):
+        """Resolve the pinned Kafka release from Maven Central into ``jars_dir`` (once).
+
+        Processes that start a broker at the same moment (two test workers, two ``broker start``) take a
+        file lock beside ``jars_dir``: one resolves, the others wait and then find the jars. Without it, a
+        second resolution replaced the directory under a broker already starting from it ("Could not find
+        or load main class kafka.tools.StorageTool").
+        """
+        if self._have_jars():
             return self.jars_dir
+        self.jars_dir.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.jars_dir.with_name(self.jars_dir.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not self._have_jars():  # resolved by whoever held the lock before us
+                self._resolve_jars(quiet)
+        return self.jars_dir
+
+    def _have_jars(self) -> bool:
+        return self.jars_dir.is_dir() and any(self.jars_dir.glob("kafka_2.13-*.jar"))
+
+    def _resolve_jars(self, quiet: bool) -> None:
         require_tool("java", "openjdk-17-jre-headless")
         mvn = require_tool("mvn", "maven")
-        tmp = self.jars_dir.with_name(self.jars_dir.name + ".partial")
+        tmp = self.jars_dir.with_name(f"{self.jars_dir.name}.partial-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         cmd = [mvn, "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={tmp}"]
         if quiet:
             cmd.insert(1, "-q")
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode:
+            shutil.rmtree(tmp, ignore_errors=True)
             tail = (res.stdout + res.stderr).strip().splitlines()[-5:]
             raise BrokerError("Maven could not resolve Kafka from Maven Central: " + " | ".join(tail))
-        self.jars_dir.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.jars_dir, ignore_errors=True)
         tmp.rename(self.jars_dir)
-        return self.jars_dir
 
     def _java(self, main: str, *args: str, **popen) -> list[str]:
         java = require_tool("java", "openjdk-17-jre-headless")

