@@ -132,17 +132,40 @@ class Worker:
         self.log.info("partitions assigned", partitions=[p for _t, p in partitions])
 
     def _on_revoke(self, partitions: list[tuple[str, int]]) -> None:
-        # Runs on the client's IO thread, where no blocking Kafka call may be made: the batch in flight
-        # is not committed here. Its write is waited for, so that the new owner, which reads the revoked
-        # partitions again from their committed offsets, does not write the same articles alongside it;
-        # its offsets are then committed only for the partitions this worker still owns.
+        # Runs on the client's IO thread, where no blocking Kafka call may be made. The write in flight
+        # is waited for, so that the new owner does not write the same articles alongside it; the
+        # revoked partitions are then handed over at the batch's end when that is safe (_hand_over),
+        # else the new owner reads them again from their committed offsets. The batch's own commit
+        # later covers only the partitions this worker still owns.
         inflight = self._inflight
         if inflight is not None and inflight.write is not None:
             inflight.write.settle(timeout=REVOKE_WAIT_SECONDS)
+            self._hand_over(inflight, set(partitions))
         self.metrics.rebalances.labels("revoke").inc()
         for topic, partition in partitions:  # the new owner reports these partitions' lag from now on
             self.metrics.forget_partition(self.group, topic, partition)
         self.log.info("partitions revoked", partitions=[p for _t, p in partitions])
+
+    def _hand_over(self, batch: Batch, revoked: set[tuple[str, int]]) -> None:
+        """Commit the revoked partitions' part of a batch whose write is done, without waiting, when nothing
+        of it was refused and no dead letter is unacknowledged: the new owner then starts after it instead
+        of processing it a second time (a worker joining the group used to redo up to a batch). A commit
+        that fails costs only that redelivery, as before."""
+        write = batch.write
+        if write is None or not write.succeeded() or write.wait().value.rejected or self._dlq.pending:
+            return
+        offsets: dict[tuple[str, int], int] = {}
+        for r in batch.records:
+            key = (r.topic, r.partition)
+            if key in revoked:
+                offsets[key] = max(offsets.get(key, 0), r.offset + 1)
+        if offsets:
+            def answered(error: str | None) -> None:
+                if error:
+                    self.log.warning("hand-over commit failed; the new owner reads the batch again", error=error)
+
+            self._consumer.commit_soon(offsets, answered)
+            self.log.info("partitions handed over", partitions=sorted(p for _t, p in offsets))
 
     def run(self, *, until_idle: float | None = None, max_articles: int | None = None,
             on_batch: Callable[[WorkerStats], None] | None = None) -> WorkerStats:

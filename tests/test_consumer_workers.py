@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.store.db import upgrade
-from tests.pipeline_helpers import count, produce_articles, start_consumer, synthetic_articles, wait_until
+from tests.pipeline_helpers import consume_cmd, count, produce_articles, start_consumer, synthetic_articles, wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -113,3 +115,20 @@ def test_a_worker_given_no_partition_says_so_and_exits_non_zero(kafka_broker: An
         owner.finish(timeout=120)
     assert code == 1, idle.log[-2000:]
     assert "no partition of" in idle.log and "was assigned to this worker" in idle.log
+
+
+def test_two_workers_started_together_process_every_article_once(kafka_settings: Settings, tmp_path: Path) -> None:
+    # The second worker joins while the first is writing its first batches: the partitions that move are
+    # handed over at the end of the batch being written (committed from the revocation), so the new
+    # owner does not process that batch a second time. Before, a join redid up to a batch (216 of 200).
+    arts = synthetic_articles(200, seed=37, paragraphs=2)
+    produce_articles(kafka_settings.bootstrap_servers, kafka_settings.topic, arts)
+    url = f"sqlite:///{tmp_path / 'once.db'}"
+    res = subprocess.run(consume_cmd(kafka_settings, url, "--workers", "2", "--until-idle", "6", "--batch-size", "16"),
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert count(url) == len(arts)
+    processed = sum(int(n) for n in re.findall(r'"articles": (\d+), "seconds": [\d.]+, "event": "batch committed"',
+                                               res.stderr))
+    assert processed == len(arts), f"{processed} articles processed for {len(arts)}: a batch was done twice"
+    assert "hand-over commit failed" not in res.stderr

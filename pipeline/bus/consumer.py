@@ -185,6 +185,21 @@ class BusConsumer:
                 self._c.seek(TopicPartition(t, p), offset)
 
     # -- committing ---------------------------------------------------------------
+    def commit_soon(self, offsets: Mapping[Partition, int], on_done: Callable[[str | None], None]) -> None:
+        """Commit without blocking: what a revocation callback may do (it runs on the client's IO thread,
+        where ``commit`` cannot wait). ``on_done(error or None)`` is called when the broker has answered."""
+        from kafka import OffsetAndMetadata, TopicPartition
+        from kafka.errors import KafkaError
+
+        def answered(_offsets: Any, response: Any) -> None:
+            on_done(describe(response) if isinstance(response, BaseException) else None)
+
+        payload = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}
+        try:
+            self._c.commit_async(payload, callback=answered)
+        except (KafkaError, AssertionError) as exc:
+            on_done(describe(exc))
+
     def commit(self, offsets: Mapping[Partition, int]) -> None:
         """Commit the next offset to read for each partition; raises ``CommitFailed``."""
         from kafka import OffsetAndMetadata, TopicPartition
