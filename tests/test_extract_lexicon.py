@@ -98,6 +98,13 @@ def test_a_custom_file_changes_typing(tmp_path) -> None:
     assert "mutter" in lex.reporting
 
 
+def refused(path, text: str, match: str) -> None:
+    """The lexicon file ``text``, written to ``path``, is refused with a message matching ``match``."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LexiconError, match=match):
+        Lexicon.from_file(path)
+
+
 def test_a_file_of_plover_word_lists_still_loads(tmp_path) -> None:
     path = tmp_path / "plover.json"
     path.write_text(json.dumps({"verbs": {"AID": ["whistle"]}}), encoding="utf-8")
@@ -107,59 +114,48 @@ def test_a_file_of_plover_word_lists_still_loads(tmp_path) -> None:
 
 def test_unknown_type_is_refused_with_file_and_line(tmp_path) -> None:
     path = tmp_path / "bad.json"
-    path.write_text('{\n  "types": {"ARREST": {"family": "justice"}},\n  "verbs": {\n'
-                    '    "ARREST": ["arrest"],\n    "HUG": ["embrace"]\n  }\n}\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:5: verbs: unknown type 'HUG'"):
-        Lexicon.from_file(path)
+    refused(path, '{\n  "types": {"ARREST": {"family": "justice"}},\n  "verbs": {\n'
+                  '    "ARREST": ["arrest"],\n    "HUG": ["embrace"]\n  }\n}\n',
+            rf"^{path}:5: verbs: unknown type 'HUG'")
 
 
 def test_a_trigger_under_two_types_is_refused_with_file_and_line(tmp_path) -> None:
     path = tmp_path / "twice.json"
-    path.write_text('{\n  "types": {"ARREST": {"family": "justice"}, "FINE": {"family": "justice"}},\n'
-                    '  "nouns": {"FINE": ["fine"]},\n  "verbs": {\n    "ARREST": ["arrest", "fine"],\n'
-                    '    "FINE": ["fine", "penalise"]\n  }\n}\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:6: verbs: 'fine' is listed under both ARREST and FINE"):
-        Lexicon.from_file(path)
+    refused(path, '{\n  "types": {"ARREST": {"family": "justice"}, "FINE": {"family": "justice"}},\n'
+                  '  "nouns": {"FINE": ["fine"]},\n  "verbs": {\n    "ARREST": ["arrest", "fine"],\n'
+                  '    "FINE": ["fine", "penalise"]\n  }\n}\n',
+            rf"^{path}:6: verbs: 'fine' is listed under both ARREST and FINE")
 
 
 def test_a_constraint_on_an_unknown_type_or_kind_is_refused(tmp_path) -> None:
     path = tmp_path / "constraints.json"
-    path.write_text('{\n  "types": {"ARREST": {"family": "justice"}},\n  "constraints": {\n'
-                    '    "ARREST": {"target": "robot"}\n  }\n}\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:4: constraints: ARREST: 'target' must be one of"):
-        Lexicon.from_file(path)
-    path.write_text('{\n  "constraints": {\n    "HUG:embrace": {"actor": "party"}\n  }\n}\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:3: constraints: unknown type"):
-        Lexicon.from_file(path)
+    refused(path, '{\n  "types": {"ARREST": {"family": "justice"}},\n  "constraints": {\n'
+                  '    "ARREST": {"target": "robot"}\n  }\n}\n',
+            rf"^{path}:4: constraints: ARREST: 'target' must be one of")
+    refused(path, '{\n  "constraints": {\n    "HUG:embrace": {"actor": "party"}\n  }\n}\n',
+            rf"^{path}:3: constraints: unknown type")
 
 
 def test_a_type_without_family_and_broken_json_are_refused(tmp_path) -> None:
     path = tmp_path / "nofamily.json"
-    path.write_text('{\n  "types": {\n    "HUG": {"definition": "x"}\n  }\n}\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:3: type 'HUG' needs a 'family'"):
-        Lexicon.from_file(path)
-    path.write_text('{\n  "verbs": {\n    "AID": ["help",]\n  }\n}\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:3: not JSON"):
-        Lexicon.from_file(path)
+    refused(path, '{\n  "types": {\n    "HUG": {"definition": "x"}\n  }\n}\n',
+            rf"^{path}:3: type 'HUG' needs a 'family'")
+    refused(path, '{\n  "verbs": {\n    "AID": ["help",]\n  }\n}\n',
+            rf"^{path}:3: not JSON")
 
 
 def test_a_constraint_need_and_a_wordnet_sense_file_are_checked_at_load_time(tmp_path) -> None:
     path = tmp_path / "needs.json"
-    path.write_text('{\n  "types": {"ARREST": {"family": "justice"}},\n  "constraints": {\n'
-                    '    "ARREST": {"need": ["subject"]}\n  }\n}\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:4: constraints: ARREST: 'need' must be one of a list of"):
-        Lexicon.from_file(path)
-    path.write_text('{\n  "no_happening_senses": [\n    "verb.stative",\n    "verb.feelings"\n  ]\n}\n',
-                    encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:4: no_happening_senses: 'verb.feelings' is not a WordNet"):
-        Lexicon.from_file(path)
-    path.write_text('{\n  "domains": {\n    "sport": {"cues": ["goal"], "min_share": 2}\n  }\n}\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:3: domains: 'sport' needs 'cues' \(nouns\) and a 'min_share'"):
-        Lexicon.from_file(path)
-    path.write_text('{\n  "domains": {\n    "film": {"cues": ["film"], "min_share": 0.1,\n'
-                    '             "retype": {"ASSAULT": "OSCAR"}}\n  }\n}\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match=rf"^{path}:3: domains: 'film': retype: unknown type 'OSCAR'"):
-        Lexicon.from_file(path)
+    refused(path, '{\n  "types": {"ARREST": {"family": "justice"}},\n  "constraints": {\n'
+                  '    "ARREST": {"need": ["subject"]}\n  }\n}\n',
+            rf"^{path}:4: constraints: ARREST: 'need' must be one of a list of")
+    refused(path, '{\n  "no_happening_senses": [\n    "verb.stative",\n    "verb.feelings"\n  ]\n}\n',
+            rf"^{path}:4: no_happening_senses: 'verb.feelings' is not a WordNet")
+    refused(path, '{\n  "domains": {\n    "sport": {"cues": ["goal"], "min_share": 2}\n  }\n}\n',
+            rf"^{path}:3: domains: 'sport' needs 'cues' \(nouns\) and a 'min_share'")
+    refused(path, '{\n  "domains": {\n    "film": {"cues": ["film"], "min_share": 0.1,\n'
+                  '             "retype": {"ASSAULT": "OSCAR"}}\n  }\n}\n',
+            rf"^{path}:3: domains: 'film': retype: unknown type 'OSCAR'")
 
 
 def test_wordnet_gives_the_commonest_sense_of_a_verb_from_the_installed_package() -> None:
