@@ -17,7 +17,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 define apt_install
-	@echo "installing $(1) with apt-get"; ($(APT) update -qq || true) && $(APT) install -y -qq $(1) >/dev/null
+	echo "installing $(1) with apt-get"; ($(APT) update -qq || true) && $(APT) install -y -qq $(1) >/dev/null
 endef
 
 sysdeps: ## install Java 17 and Maven when missing (for the local Kafka broker)

@@ -166,6 +166,16 @@ class Consumers:
             time.sleep(0.2)
         raise RuntimeError("consumer workers did not start in time:\n" + "\n".join(self.lines()[-20:]))
 
+    def writer_pids(self) -> dict[int, int]:
+        """Each worker's writer process (consumers.writer_process), the last one it started."""
+        out: dict[int, int] = {}
+        for line in self.lines():
+            if '"writer process started"' in line:
+                rec = _json(line)
+                if rec and "pid" in rec:
+                    out[int(rec.get("worker", 0))] = int(rec["pid"])
+        return out
+
     def pages(self) -> list[dict[str, list[tuple[dict[str, str], float]]]]:
         out = []
         for i in sorted(self.ports):

@@ -1,5 +1,8 @@
 """A batch between its extraction and its offset commit, and its database write in a thread.
 
+(By default the write runs in a process of its own instead: consumers.writer_process; the thread
+is the ``write_process=false`` setting's way.)
+
 The worker writes batch N in a thread while its own thread polls and parses batch N+1: spaCy
 runs while the write waits on the database, though the Python parts of both still take turns at
 the GIL (docs/benchmarks.md, eighth session: one worker 7-23 % faster). Only the write moves
@@ -14,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pipeline.records import ConsumedRecord
 
@@ -34,6 +37,16 @@ def timed(fn: Callable[[], T]) -> Done[T]:
     t0 = time.monotonic()
     value = fn()
     return Done(value, time.monotonic() - t0, time.time())
+
+
+class PendingWrite(Protocol):
+    """A write under way: in a thread here, or in the writer process (consumers.writer_process)."""
+
+    def wait(self) -> Done[Any]: ...
+
+    def succeeded(self) -> bool: ...
+
+    def settle(self, timeout: float | None = None) -> None: ...
 
 
 class BackgroundWrite(Generic[T]):
@@ -74,5 +87,5 @@ class Batch:
     records: list[ConsumedRecord]
     results: list[Any]  # (record, article, extraction) of the articles to store
     started: float = field(default_factory=time.monotonic)
-    write: BackgroundWrite[Any] | None = None  # running in a thread
+    write: PendingWrite | None = None  # running in a thread or in the writer process
     written: Done[Any] | None = None  # the write's outcome, once known (None: nothing to write)

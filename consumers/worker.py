@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from consumers.dlq import DeadLetters
 from consumers.idle import IdleWatch
 from consumers.inflight import BackgroundWrite, Batch, Done, timed
+from consumers.writer_process import WriterConfig, WriterProcess
 from pipeline import reasons
 from pipeline.article import Article, decode
 from pipeline.bus.clients import BusConsumer, CommitFailed, default_instance_id, make_consumer
@@ -90,6 +91,7 @@ class Worker:
         self.db_retry_seconds = db_retry_seconds
         self.keep_all_events = keep_all_events
         self.named_only = named_only
+        self.index = index
         self.instance_id = instance_id or settings.instance_id or default_instance_id(index)
         self.stats = WorkerStats()
         self.log = get_logger(topic=settings.topic, group=self.group, instance_id=self.instance_id)
@@ -103,6 +105,16 @@ class Worker:
         self._on_batch: Callable[[WorkerStats], None] | None = None
         self.overlap = settings.overlap_writes and not _per_thread_database(engine)
         configure_stories(story_config(settings))  # the story settings of this worker's command line
+        self._writer = self._writer_process() if self.overlap and settings.write_process else None
+
+    def _writer_process(self) -> WriterProcess:
+        """The child that writes the batches (consumers.writer_process), on this worker's database."""
+        s = self.settings
+        config = WriterConfig(database_url=self.engine.url.render_as_string(hide_password=False),
+                              story_config=story_config(s), extractor_version=EXTRACTOR_VERSION,
+                              log_format=s.log_format, log_level=s.log_level,
+                              log_context=(("instance_id", self.instance_id),))
+        return WriterProcess(config, log=self.log.bind(worker=self.index))
 
     # -- lifecycle ------------------------------------------------------------
     def install_signal_handlers(self, shutdown_timeout: float = 30.0) -> None:
@@ -172,6 +184,8 @@ class Worker:
         """Consume until stopped, caught up for ``until_idle`` seconds, or ``max_articles`` messages handled.
 
         ``on_batch`` is called after each batch's offset commit."""
+        if self._writer is not None:
+            self._writer.start()  # it loads its modules while the group forms
         self._consumer.subscribe([self.settings.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         idle = IdleWatch(self._consumer, self.settings.topic, until_idle,
                          join_timeout=self.settings.session_timeout_ms / 1000)
@@ -223,6 +237,8 @@ class Worker:
                 self.stats.lag_left = sum(self._consumer.group_lag(self.settings.topic).values())
         with contextlib.suppress(Exception):
             self._dlq.close()
+        if self._writer is not None:
+            self._writer.close()
         self._consumer.close(leave=leave)
 
     # -- one batch, stage by stage ----------------------------------------------
@@ -250,10 +266,13 @@ class Worker:
         return batch
 
     def _start_write(self, batch: Batch) -> None:
-        """Write the batch in a thread while the next one is read (or at once, without overlap)."""
+        """Write the batch in the writer process or a thread while the next one is read (or at once,
+        without overlap)."""
         self._inflight = batch
         if not self.overlap:
             self._finish()
+        elif batch.results and self._writer is not None:
+            batch.write = self._writer.submit(_items(batch.results))
         elif batch.results:
             results = batch.results
             batch.write = BackgroundWrite(lambda: self._write(results))
@@ -279,8 +298,8 @@ class Worker:
     def _settle_write(self, batch: Batch) -> None:
         """The batch's database write, waited for (or done here); refused items are dead-lettered.
 
-        A write that failed in the thread is retried here, on the poll thread, which pauses the
-        partitions and keeps polling while it waits."""
+        A write that failed in the thread or the writer process is retried here, on the poll thread,
+        which pauses the partitions and keeps polling while it waits."""
         if not batch.results:
             return
         t0 = time.monotonic()
@@ -367,8 +386,7 @@ class Worker:
 
     def _write(self, results: list[Extracted]) -> Any:
         """One transaction for the batch (run in the writer thread, or retried on the poll thread)."""
-        items = [(art, ext, rec.position) for rec, art, ext in results]
-        return write_batch(self.engine, items, extractor_version=EXTRACTOR_VERSION)
+        return write_batch(self.engine, _items(results), extractor_version=EXTRACTOR_VERSION)
 
     def _stored(self, results: list[Extracted], written: Any) -> list[Extracted]:
         """What the store kept; what it refused is dead-lettered."""
@@ -468,6 +486,11 @@ class Worker:
                 self.metrics.set_lag(self.group, topic, partition, lag)
         except Exception as exc:  # lag is informative only; never stop consuming for it
             self.log.debug("lag update failed", error=str(exc))
+
+
+def _items(results: list[Extracted]) -> list[tuple[Article, Extraction, Any]]:
+    """What the store writes of a batch: each article, its extraction and its Kafka position."""
+    return [(art, ext, rec.position) for rec, art, ext in results]
 
 
 def _per_thread_database(engine: Any) -> bool:

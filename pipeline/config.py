@@ -81,6 +81,9 @@ class DatabaseSettings(BaseSettings):
     database_password: SecretStr | None = Field(None, description="password added to database_url when set")
     overlap_writes: bool = Field(True, description="a worker writes each batch in a thread while it parses the "
                                  "next one (false: one batch at a time)")
+    write_process: bool = Field(False, description="with overlap_writes, that write runs in a process of its own, "
+                                "which shares no GIL with spaCy (~8 % faster with one worker, ~135 MB more "
+                                "memory: docs/benchmarks.md); false: in a thread of the worker")
 
     def database_url_with_password(self) -> str:
         """The URL to connect with; the password is only added here, never shown."""

@@ -1,4 +1,5 @@
-"""A batch written in a thread while the next one is parsed stores what one batch at a time stores."""
+"""A batch written while the next one is parsed (in the writer process, the default, or in a thread) stores
+what one batch at a time stores."""
 
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ from tests.test_stories_workers import event_articles
 pytestmark = pytest.mark.kafka
 
 
-def run_worker(s: Settings, url: str, *, overlap: bool, nlp: Any) -> tuple[Worker, set[str]]:
-    """One worker over the whole topic, in its own group; the names of the threads that wrote articles."""
-    settings = s.model_copy(update={"batch_size": 3, "overlap_writes": overlap, "group": f"g-{uuid.uuid4().hex[:8]}"})
+def run_worker(s: Settings, url: str, *, overlap: bool, nlp: Any, process: bool = True) -> tuple[Worker, set[str]]:
+    """One worker over the whole topic, in its own group; the names of this process's threads that wrote
+    articles (none when the writer process wrote them all)."""
+    settings = s.model_copy(update={"batch_size": 3, "overlap_writes": overlap, "write_process": process,
+                                    "group": f"g-{uuid.uuid4().hex[:8]}"})
     engine = make_engine(url)
     writers: set[str] = set()
 
@@ -50,8 +53,9 @@ def same_backend(request: pytest.FixtureRequest, db_url: str, tmp_path: Any) -> 
     return url
 
 
+@pytest.mark.parametrize("process", [True, False], ids=["writer-process", "writer-thread"])
 def test_overlapped_writes_store_the_same_tables_and_stories_as_one_batch_at_a_time(
-        kafka_settings: Settings, db_url: str, tmp_path: Any, request: pytest.FixtureRequest) -> None:
+        kafka_settings: Settings, db_url: str, tmp_path: Any, request: pytest.FixtureRequest, process: bool) -> None:
     s = kafka_settings
     arts = event_articles()  # four events, three outlets each: the stories depend on the order of the writes
     produce_articles(s.bootstrap_servers, s.topic, arts)
@@ -59,10 +63,13 @@ def test_overlapped_writes_store_the_same_tables_and_stories_as_one_batch_at_a_t
     seq_url = same_backend(request, db_url, tmp_path)
 
     one_by_one, seq_writers = run_worker(s, seq_url, overlap=False, nlp=nlp)
-    overlapped, writers = run_worker(s, db_url, overlap=True, nlp=nlp)
+    overlapped, writers = run_worker(s, db_url, overlap=True, nlp=nlp, process=process)
 
     assert seq_writers == {threading.current_thread().name}
-    assert writers == {"db-write"}, "the batches were not written in the writer thread"
+    if process:
+        assert writers == set(), f"this process wrote articles itself, in threads {writers}"
+    else:
+        assert writers == {"db-write"}, "the batches were not written in the writer thread"
     for worker in (one_by_one, overlapped):
         assert (worker.stats.consumed, worker.stats.processed, worker.stats.batches) == (12, 12, 4)
         assert sum(committed_offsets(s, worker.group, s.topic).values()) == 12  # every offset committed
