@@ -1,7 +1,7 @@
 """A batch between its extraction and its offset commit, and its database write in a thread.
 
-(By default the write runs in a process of its own instead: consumers.writer_process; the thread
-is the ``write_process=false`` setting's way.)
+(With the ``write_process=true`` setting the write runs in a process of its own instead:
+consumers.writer_process; the thread is the default.)
 
 The worker writes batch N in a thread while its own thread polls and parses batch N+1: spaCy
 runs while the write waits on the database, though the Python parts of both still take turns at
