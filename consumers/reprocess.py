@@ -12,7 +12,7 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
-from pipeline.config import default_of
+from pipeline.config import NLP_BATCH_SIZE, default_of
 from pipeline.extract import EXTRACTOR_VERSION, extract_articles
 from pipeline.store.stored import iter_articles
 from pipeline.store.writer import write_batch
@@ -36,13 +36,14 @@ DEFAULT_BATCH_SIZE: int = default_of("batch_size")  # articles per transaction, 
 
 def reprocess(engine: Any, nlp: Any, *, since: date | None = None, source: str | None = None,
               outdated_only: bool = False, batch_size: int = DEFAULT_BATCH_SIZE, keep_all_events: bool = False,
-              named_only: bool = False, on_chunk: Callable[[int], None] | None = None) -> ReprocessStats:
+              named_only: bool = False, on_chunk: Callable[[int], None] | None = None,
+              nlp_batch_size: int = NLP_BATCH_SIZE) -> ReprocessStats:
     stats = ReprocessStats()
     rows = iter_articles(engine, since=since, source=source,
                          not_version=EXTRACTOR_VERSION if outdated_only else None)
     for chunk in _chunks(rows, batch_size):
         positions = {a.id: p for a, p in chunk}
-        extracted = extract_articles(nlp, [a for a, _p in chunk], batch_size=batch_size,
+        extracted = extract_articles(nlp, [a for a, _p in chunk], batch_size=nlp_batch_size,
                                      keep_all_events=keep_all_events, named_only=named_only)
         items = [(a, x, positions[a.id]) for a, x in extracted]
         written = write_batch(engine, items, extractor_version=EXTRACTOR_VERSION)

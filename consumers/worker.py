@@ -339,7 +339,8 @@ class Worker:
         """Extraction for English articles; others are stored with their language and no entities.
 
         ``clock`` gets the seconds in spaCy (``"nlp"``) and in the rules (``"rules"``)."""
-        kw: dict[str, Any] = {"keep_all_events": self.keep_all_events, "named_only": self.named_only, "clock": clock}
+        kw: dict[str, Any] = {"keep_all_events": self.keep_all_events, "named_only": self.named_only, "clock": clock,
+                              "batch_size": self.settings.nlp_batch_size}
         english: list[tuple[ConsumedRecord, Article]] = []
         others: list[Extracted] = []
         for record, article in good:  # one language check per article (detection can be undecided: None)

@@ -1,8 +1,9 @@
 """A worker's database writes in a process of their own, so that they never take the GIL from spaCy.
 
-Opt-in (``NEWSSTREAM_WRITE_PROCESS=true``): one worker ~8 % faster in four alternating bench runs,
-for ~135 MB more resident memory (the child's own interpreter, SQLAlchemy and story state), which
-takes a worker and its writer over the 600 MB of issue 12 (docs/benchmarks.md, tenth session).
+The default (``NEWSSTREAM_WRITE_PROCESS``; ``false`` keeps the write in a thread): one worker ~8 %
+faster in four alternating bench runs, for ~135 MB more resident memory (the child's own interpreter,
+SQLAlchemy and story state). A worker and its writer stay under the 600 MB of issue 12 since spaCy
+parses 16 texts per batch instead of 32 (docs/benchmarks.md, tenth and eleventh sessions).
 
 With ``overlap_writes`` a batch is written while the next one is parsed. In a thread (the eighth
 session's overlap) the write's Python half (SQLAlchemy, story assignment) still takes turns with spaCy

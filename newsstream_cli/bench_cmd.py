@@ -33,8 +33,9 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 @click.option("--bootstrap-servers", help="an existing Kafka broker (default: a local one on free ports)")
 @click.option("--batch-size", type=click.IntRange(min=1),
               help=f"consumer batch size (default {default_of('batch_size')})")
-@click.option("--nlp-batch-size", type=click.IntRange(min=1), default=64, show_default=True,
-              help="nlp.pipe batch_size of the bare reference")
+@click.option("--nlp-batch-size", type=click.IntRange(min=1),
+              help="nlp.pipe batch_size of the bare reference (default: the workers' nlp_batch_size, "
+              f"{default_of('nlp_batch_size')} unless --setting changes it)")
 @click.option("--paired-reference/--no-paired-reference", default=True, show_default=True,
               help="measure bare nlp.pipe again right before each end-to-end run and compare the run with it")
 @click.option("--producer-articles", type=click.IntRange(min=1), default=5000, show_default=True,

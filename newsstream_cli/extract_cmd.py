@@ -38,10 +38,11 @@ def article_block(article: Article, *, include_body: bool = False) -> dict[str, 
 @click.option("--keep-all-events", is_flag=True, help="also events with no named or agent actor or target")
 @click.option("--named-events-only", is_flag=True,
               help="only events with a named actor or target (default: named or an agent such as 'police')")
-@click.option("--batch-size", type=int, default=32, show_default=True, help="texts per nlp.pipe batch")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="texts per nlp.pipe batch (default: NEWSSTREAM_NLP_BATCH_SIZE, 16)")
 @handle_errors
 def extract(paths: tuple[str, ...], fmt: str, include_body: bool, spacy_model: str | None,
-            keep_all_events: bool, named_events_only: bool, batch_size: int) -> None:
+            keep_all_events: bool, named_events_only: bool, batch_size: int | None) -> None:
     """Show what the pipeline reads out of articles: entities and events.
 
     PATHS are plain-text articles (the seed's format), JSON lines (detected by a leading `{`),
@@ -66,7 +67,7 @@ def extract(paths: tuple[str, ...], fmt: str, include_body: bool, spacy_model: s
 
     nlp = load_nlp(s.spacy_model)
     done = 0
-    for article, extraction in extract_articles(nlp, articles(), batch_size=batch_size,
+    for article, extraction in extract_articles(nlp, articles(), batch_size=batch_size or s.nlp_batch_size,
                                                 keep_all_events=keep_all_events, named_only=named_events_only):
         done += 1
         if fmt == "jsonl":

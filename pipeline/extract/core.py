@@ -13,6 +13,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from pipeline.article import Article
+from pipeline.config import NLP_BATCH_SIZE
 from pipeline.extract.entities import (
     DEFAULT_LABELS,
     acronyms,
@@ -82,7 +83,7 @@ def _sentence_lookup(sents: list[tuple[int, int]]) -> Callable[[int, str], str |
     return find
 
 
-def extract_articles(nlp: Language, articles: Iterable[Article], *, batch_size: int = 32,
+def extract_articles(nlp: Language, articles: Iterable[Article], *, batch_size: int = NLP_BATCH_SIZE,
                      clock: dict[str, float] | None = None, **kw: Any) -> Iterator[tuple[Article, Extraction]]:
     """Parse article bodies with ``nlp.pipe`` (in order) and yield (article, extraction).
 

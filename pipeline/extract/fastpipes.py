@@ -11,8 +11,8 @@ do the same job cheaply:
   compiled into lookups by the one attribute each pattern needs exactly (LOWER, TAG, DEP, IS_SPACE),
   and applies the matches in the ruler's order with spaCy's own ``set_token_attrs``;
 * ``newsstream_lemmatizer`` reads (form, POS, morphology) from the Doc's arrays and looks them
-  up in the model lemmatizer's own cache, calling it only on a miss (it leaves proper nouns and
-  base forms uncached, and so does this: caching every new name grows a long-running worker).
+  up in the model lemmatizer's own cache, calling it only on a miss; the answers it does not cache
+  (proper nouns, base forms) are kept in a bounded cache of this pipe's own.
 
 :func:`install` swaps them in only when every pattern uses what the compiler understands; any
 other pipeline is left as it is. ``tests/test_fastpipes.py`` checks on real text that every token
@@ -94,6 +94,7 @@ class _Pattern:
 
 
 CACHE_LIMIT = 200_000  # entries per cache: cleared when full, so a worker that runs for months stays flat
+UNCACHED_LIMIT = 50_000  # lemmas the model does not cache (names, base forms), kept by FastLemmatizer
 
 
 class FastAttributeRuler:
@@ -176,27 +177,46 @@ def _alternatives(entry: dict[str, Any]) -> list[list[dict[str, Any]]]:
 
 
 class FastLemmatizer:
-    """The model's rule lemmatizer without its per-token overhead: its own cache, keyed as it keys it
-    (form, POS, morphology: all its answer depends on), read straight from the Doc's arrays."""
+    """The model's rule lemmatizer without its per-token overhead: every answer kept, keyed as the
+    lemmatizer keys its own cache (form, POS, morphology: all its answer depends on), read straight
+    from the Doc's arrays and written back as one array.
+
+    The model caches no answer for a proper noun or a base form (a singular noun, an infinitive...),
+    about a third of the tokens of news, so it would run its rules for each of them every time. Those
+    answers are kept here (``UNCACHED_LIMIT``, cleared when full), the rest are read from its cache.
+    """
 
     def __init__(self, lemmatizer: Any) -> None:
         self.lemmatizer = lemmatizer
         self.overwrite = bool(getattr(lemmatizer, "overwrite", False))
+        self.uncached: dict[tuple[int, int, int], str] = {}
 
     def __call__(self, doc: Doc) -> Doc:
-        rows = doc.to_array([ORTH, POS, MORPH, LEMMA]).tolist()
-        lem = self.lemmatizer
-        for i, (orth, pos, morph, lemma) in enumerate(rows):
+        table = doc.to_array([ORTH, POS, MORPH, LEMMA])
+        lemmas = table[:, 3].copy()
+        add = doc.vocab.strings.add
+        for i, (orth, pos, morph, lemma) in enumerate(table.tolist()):
             if lemma and not self.overwrite:
                 continue
-            forms = lem.cache.get((orth, pos, morph))
-            tok = doc[i]
-            if forms is None:
-                if len(lem.cache) >= CACHE_LIMIT:
-                    lem.cache.clear()
-                forms = lem.lemmatize(tok)
-            tok.lemma_ = forms[0]
+            lemmas[i] = add(self._lemma(doc, i, (orth, pos, morph)))
+        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
+
+    def _lemma(self, doc: Doc, i: int, key: tuple[int, int, int]) -> str:
+        form = self.uncached.get(key)
+        if form is not None:
+            return form
+        lem = self.lemmatizer
+        forms = lem.cache.get(key)
+        if forms is None:
+            if len(lem.cache) >= CACHE_LIMIT:
+                lem.cache.clear()
+            forms = lem.lemmatize(doc[i])
+            if key not in lem.cache:  # a proper noun or a base form: keep it here
+                if len(self.uncached) >= UNCACHED_LIMIT:
+                    self.uncached.clear()
+                self.uncached[key] = forms[0]
+        return str(forms[0])
 
 
 def _make(kind: str) -> Callable[[Language, str], Any]:
