@@ -193,7 +193,7 @@ class FastLemmatizer:
 
     def __call__(self, doc: Doc) -> Doc:
         table = doc.to_array([ORTH, POS, MORPH, LEMMA])
-        lemmas = table[:, 3].copy()
+        lemmas: Any = table[:, 3].copy()  # uint64, as to_array gives it
         add = doc.vocab.strings.add
         for i, (orth, pos, morph, lemma) in enumerate(table.tolist()):
             if lemma and not self.overwrite:
