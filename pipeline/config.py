@@ -80,10 +80,10 @@ class DatabaseSettings(BaseSettings):
     database_url: str = Field("sqlite:///newsstream.db", repr=False,
                               description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
     database_password: SecretStr | None = Field(None, description="password added to database_url when set")
-    overlap_writes: bool = Field(True, description="a worker writes each batch in a thread while it parses the "
-                                 "next one (false: one batch at a time)")
+    overlap_writes: bool = Field(True, description="a worker writes each batch (in its writer process, or a "
+                                 "thread: write_process) while it parses the next one (false: one batch at a time)")
     write_process: bool = Field(True, description="with overlap_writes, that write runs in a process of its own, "
-                                "which shares no GIL with spaCy (one worker ~9 % faster for ~135 MB more memory, "
+                                "which shares no GIL with spaCy (one worker 4-9 % faster for ~135 MB more memory, "
                                 "within 600 MB per worker: docs/benchmarks.md); false: in a thread of the worker")
 
     def database_url_with_password(self) -> str:

@@ -32,7 +32,7 @@ def configure(fmt: str = "auto", level: str = "INFO") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
+        logger_factory=structlog.WriteLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     root = logging.getLogger()
@@ -63,7 +63,12 @@ _STDLIB = _FromStdlib()
 
 
 class _Stderr:
-    """Whatever sys.stderr is at the moment of writing (test runners swap it)."""
+    """Whatever sys.stderr is at the moment of writing (test runners swap it).
+
+    Each line reaches it in one ``write``, its newline included (structlog's WriteLogger, not its
+    PrintLogger, whose ``print`` writes the newline apart): with PYTHONUNBUFFERED (set in our
+    Dockerfile, common in containers) every ``write`` is a system call of its own, and workers
+    sharing one stderr would otherwise glue their lines together (``{...}{...}``, then two newlines)."""
 
     def write(self, text: str) -> int:
         return sys.stderr.write(text)
@@ -100,7 +105,7 @@ def _least_level() -> int:
 
 
 _lines = structlog.wrap_logger(
-    structlog.PrintLogger(file=_Stderr()),  # type: ignore[arg-type]
+    structlog.WriteLogger(file=_Stderr()),  # type: ignore[arg-type]
     processors=[
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

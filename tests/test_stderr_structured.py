@@ -162,3 +162,38 @@ def test_json_lines_on_a_terminal_when_asked() -> None:
                                env={"NEWSSTREAM_LOG_FORMAT": "json"})
     assert code == 2
     assert lines(text)[0]["event"] == "configuration_error"
+
+
+LOG_BURST = """
+import sys
+from pipeline.logs import configure, get_logger, say
+configure("json", "INFO")
+log = get_logger(writer=sys.argv[1])
+for i in range(int(sys.argv[2])):
+    log.info("batch committed", n=i, padding="x" * 200)
+    say(f"line {i}", event="bench_progress", writer=sys.argv[1])
+"""
+
+
+def test_processes_sharing_one_stderr_never_glue_their_lines(tmp_path: Path) -> None:
+    """Workers of one `consume --workers N` share their stderr. With PYTHONUNBUFFERED (our Dockerfile sets
+    it) each write is a system call: a line written apart from its newline lets another process's line
+    land in between ({...}{...} on one line), which a log shipper cannot read. Four processes, one file."""
+    path = tmp_path / "shared.log"
+    n = 1500
+    with path.open("wb") as shared:
+        procs = [subprocess.Popen([sys.executable, "-c", LOG_BURST, str(w), str(n)], stderr=shared, cwd=ROOT,
+                                  env={**os.environ, "PYTHONUNBUFFERED": "1"}) for w in range(4)]
+        assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    text = path.read_text(encoding="utf-8")
+    glued = [line for line in text.splitlines() if not _is_json_object(line)]
+    assert not glued, f"{len(glued)} lines are not one JSON object each, e.g. {glued[0][:300]!r}"
+    events = [json.loads(line)["event"] for line in text.splitlines()]
+    assert events.count("bench_progress") == events.count("batch committed") == 4 * n
+
+
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except json.JSONDecodeError:
+        return False
