@@ -1,9 +1,10 @@
 """A worker's database writes in a process of their own, so that they never take the GIL from spaCy.
 
 The default (``NEWSSTREAM_WRITE_PROCESS``; ``false`` keeps the write in a thread): one worker 4-9 %
-faster in two sets of four alternating bench runs, for ~135 MB more resident memory (the child's own interpreter,
-SQLAlchemy and story state). A worker and its writer stay under the 600 MB of issue 12 since spaCy
-parses 16 texts per batch instead of 32 (docs/benchmarks.md, tenth and eleventh sessions).
+faster in two sets of four alternating bench runs, for ~135 MB more resident memory (the child's own
+interpreter, SQLAlchemy, the gazetteer the store reads, ~65 MB, and story state). A worker and its
+writer stay under the 600 MB of issue 12 since spaCy parses 16 texts per batch instead of 32
+(docs/benchmarks.md, tenth and eleventh sessions).
 
 With ``overlap_writes`` a batch is written while the next one is parsed. In a thread (the eighth
 session's overlap) the write's Python half (SQLAlchemy, story assignment) still takes turns with spaCy
