@@ -206,20 +206,17 @@ def _die_with_parent(parent: int) -> None:
 
 def serve(receive: Connection, answer: Connection) -> None:
     """Write each batch received, answering ``(seq, True, Done)`` or ``(seq, False, why)``, until end of file."""
-    from pipeline.geo import default_gazetteer
     from pipeline.logs import configure, get_logger
     from pipeline.store.db import make_engine
     from pipeline.store.stories import configure as configure_stories
-    from pipeline.store.writer import write_batch
+    from pipeline.store.writer import prepare, write_batch
 
     config: WriterConfig = receive.recv()
     configure(config.log_format, config.log_level)
     configure_stories(config.story_config)
     engine = make_engine(config.database_url)
     log = get_logger(room="writer", **dict(config.log_context))
-    # the store reads the gazetteer (an entity named like a country is keyed by it): loaded here, while
-    # the worker loads its model, not in the first batch's write (1.4-4.8 s, the bench's p99 at half load)
-    default_gazetteer()
+    prepare()  # while the worker loads its model, not in the first batch's write (the p99 at half load)
     try:
         while True:
             try:

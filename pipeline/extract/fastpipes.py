@@ -195,28 +195,30 @@ class FastLemmatizer:
         table = doc.to_array([ORTH, POS, MORPH, LEMMA])
         lemmas: Any = table[:, 3].copy()  # uint64, as to_array gives it
         add = doc.vocab.strings.add
+        uncached, cache = self.uncached, self.lemmatizer.cache
         for i, (orth, pos, morph, lemma) in enumerate(table.tolist()):
             if lemma and not self.overwrite:
                 continue
-            lemmas[i] = add(self._lemma(doc, i, (orth, pos, morph)))
+            key = (orth, pos, morph)
+            form = uncached.get(key)
+            if form is None:
+                forms = cache.get(key)
+                form = forms[0] if forms is not None else self._miss(doc, i, key)
+            lemmas[i] = add(form)
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
 
-    def _lemma(self, doc: Doc, i: int, key: tuple[int, int, int]) -> str:
-        form = self.uncached.get(key)
-        if form is not None:
-            return form
+    def _miss(self, doc: Doc, i: int, key: tuple[int, int, int]) -> str:
+        """Ask the model's lemmatizer; keep its answer here when it does not cache it itself."""
         lem = self.lemmatizer
-        forms = lem.cache.get(key)
-        if forms is None:
-            if len(lem.cache) >= CACHE_LIMIT:
-                lem.cache.clear()
-            forms = lem.lemmatize(doc[i])
-            if key not in lem.cache:  # a proper noun or a base form: keep it here
-                if len(self.uncached) >= UNCACHED_LIMIT:
-                    self.uncached.clear()
-                self.uncached[key] = forms[0]
-        return str(forms[0])
+        if len(lem.cache) >= CACHE_LIMIT:
+            lem.cache.clear()
+        form = str(lem.lemmatize(doc[i])[0])
+        if key not in lem.cache:  # a proper noun or a base form
+            if len(self.uncached) >= UNCACHED_LIMIT:
+                self.uncached.clear()
+            self.uncached[key] = form
+        return form
 
 
 def _make(kind: str) -> Callable[[Language, str], Any]:
